@@ -1,0 +1,76 @@
+"""Job rows: one per (message, consuming worker kind), so the app can show and `--wait` can count them.
+
+Rows for a message are written in the same transaction as whatever caused it, before it is published; a job
+is therefore never invisible while its message is in flight.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import Job, utcnow
+from backend.messaging.contracts import Envelope
+from backend.messaging.topology import consumers_of
+
+OPEN_STATUSES = ("queued", "running", "retrying")
+_NAMESPACE = uuid.UUID("6f1c1f4e-8a53-4a53-9d4e-1d2b0c7f6a10")
+
+
+def job_id_for(message_id: str, kind: str) -> str:
+    """Deterministic job id of a message as handled by one worker kind."""
+    return str(uuid.uuid5(_NAMESPACE, f"{message_id}:{kind}"))
+
+
+def job_title(message: Envelope[Any]) -> str:
+    payload = message.payload
+    track_id = getattr(payload, "track_id", None)
+    if track_id is not None:
+        return f"{message.type} #{track_id}"
+    ids = getattr(payload, "track_ids", None) or getattr(payload, "rel_paths", None)
+    if ids is not None:
+        return f"{message.type} ({len(ids)})"
+    return message.type
+
+
+def add_jobs_for(session: AsyncSession, messages: Sequence[Envelope[Any]]) -> None:
+    """Queue a job row for every worker kind that will receive each message."""
+    for message in messages:
+        for kind in consumers_of(message.type):
+            session.add(
+                Job(
+                    id=job_id_for(message.id, kind),
+                    kind=f"{kind}:{message.type}",
+                    status="queued",
+                    track_id=getattr(message.payload, "track_id", None),
+                    correlation_id=message.correlation_id,
+                    title=job_title(message),
+                    payload={"message_id": message.id},
+                )
+            )
+
+
+async def open_job_count(session: AsyncSession, correlation_id: str | None = None) -> int:
+    query = select(func.count()).select_from(Job).where(Job.status.in_(OPEN_STATUSES))
+    if correlation_id is not None:
+        query = query.where(Job.correlation_id == correlation_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def counts_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: int(n) for status, n in rows.all()}
+
+
+async def cancel(session: AsyncSession, job_id: str) -> bool:
+    """Mark an open job cancelled; its worker stops at the next progress check. False if not open."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(OPEN_STATUSES))
+        .values(status="cancelled", finished_at=utcnow(), error="cancelled by the user")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,89 @@
+"""Workers inside this process (embedded mode), and waiting for a piece of work to settle.
+
+In embedded mode the app and every CLI command that sets work off run all worker kinds on the in-process
+bus; in services mode the worker processes do it and this process only waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from backend.messaging.inprocess import InProcessBus
+from backend.messaging.topology import WORKER_KINDS, WorkerKind
+from backend.services import Services
+from backend.worker.jobs import open_job_count
+from backend.worker.runtime import HANDLER_MODULES, Worker, load_handlers
+
+log = logging.getLogger(__name__)
+
+WAIT_POLL_S = 0.1
+
+
+def available_kinds() -> list[WorkerKind]:
+    """Worker kinds whose handler module is part of this build."""
+    kinds: list[WorkerKind] = []
+    for kind in WORKER_KINDS:
+        try:
+            load_handlers(kind)
+        except ModuleNotFoundError as exc:
+            if exc.name != HANDLER_MODULES[kind]:
+                raise
+            log.debug("no %s handlers in this build", kind)
+            continue
+        kinds.append(kind)
+    return kinds
+
+
+@asynccontextmanager
+async def local_workers(
+    services: Services, kinds: list[WorkerKind] | None = None
+) -> AsyncIterator[list[Worker]]:
+    """Run the given worker kinds (default: all available) in this process for the block's duration."""
+    workers = [Worker(services, kind) for kind in (kinds or available_kinds())]
+    for worker in workers:
+        await worker.start()
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.drain(timeout_s=5.0)
+
+
+async def wait_settled(
+    services: Services, correlation_id: str | None, timeout_s: float | None = None
+) -> None:
+    """Return when no job of this correlation (or none at all) is open any more.
+
+    Job rows are written before their messages are published, so an empty count means everything the
+    correlation set off has finished (succeeded, failed or was cancelled).
+    """
+
+    async def poll() -> None:
+        while True:
+            bus_idle = not isinstance(services.bus, InProcessBus) or services.bus.idle()
+            async with services.db.read() as session:
+                open_jobs = await open_job_count(session, correlation_id)
+            if open_jobs == 0 and bus_idle:
+                return
+            await asyncio.sleep(WAIT_POLL_S)
+
+    await asyncio.wait_for(poll(), timeout_s)
+
+
+async def wait_for_job(services: Services, job_id: str, timeout_s: float | None = None) -> str:
+    """Wait until one job is no longer open; returns its final status."""
+    from backend.db.models import Job
+    from backend.worker.jobs import OPEN_STATUSES
+
+    async def poll() -> str:
+        while True:
+            async with services.db.read() as session:
+                job = await session.get(Job, job_id)
+            if job is not None and job.status not in OPEN_STATUSES:
+                return job.status
+            await asyncio.sleep(WAIT_POLL_S)
+
+    return await asyncio.wait_for(poll(), timeout_s)
