@@ -1,8 +1,10 @@
 """The RabbitMQ adapter (aio-pika, robust connection, publisher confirms).
 
-Reconnection: ``connect_robust`` restores channels, the declared topology and consumers after a dropped
-connection; publishing retries until the broker confirms (bounded), so no message is lost in between.
-Unacked deliveries of a dead connection are redelivered by the broker; handlers are idempotent.
+Reconnection is ours, not aio-pika's robust channels (whose channel restore can race with in-flight acks and
+leave a consumer dead): when the connection drops, a loop reconnects with backoff and rebuilds the topology, the
+consumers and the event subscriptions. Publishing waits for the connection and retries until the broker
+confirms (bounded), so no message is lost in between. Unacked deliveries of a dead connection are redelivered
+by the broker; the runtime's inbox makes that harmless.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from typing import Any
 import aio_pika
 import aiormq
 from aio_pika.abc import (
+    AbstractChannel,
+    AbstractConnection,
     AbstractIncomingMessage,
-    AbstractQueue,
-    AbstractRobustChannel,
-    AbstractRobustConnection,
 )
 
 from backend.config import mask_url
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 ATTEMPT_HEADER = "x-tracktion-attempt"
 REASON_HEADER = "x-tracktion-reason"
 PUBLISH_DEADLINE_S = 60.0
+CONFIRM_TIMEOUT_S = 10.0
 
 
 class _RabbitDelivery(Delivery):
@@ -55,7 +57,7 @@ class _RabbitDelivery(Delivery):
         self.redelivered = bool(message.redelivered)
 
     async def ack(self) -> None:
-        await self._message.ack()
+        await _settle_quietly(self._message.ack())
 
     async def retry(self, delay_s: float, reason: str) -> None:
         step = retry_step(delay_s)
@@ -65,7 +67,7 @@ class _RabbitDelivery(Delivery):
             self.body,
             {ATTEMPT_HEADER: self.attempt + 1, REASON_HEADER: reason[:1000]},
         )
-        await self._message.ack()
+        await _settle_quietly(self._message.ack())
 
     async def dead_letter(self, reason: str) -> None:
         await self._bus._publish_raw(
@@ -74,7 +76,19 @@ class _RabbitDelivery(Delivery):
             self.body,
             {ATTEMPT_HEADER: self.attempt, REASON_HEADER: reason[:4000]},
         )
-        await self._message.ack()
+        await _settle_quietly(self._message.ack())
+
+
+async def _settle_quietly(ack: Any) -> None:
+    """Ack on a channel that died meanwhile: the broker redelivers the message; the inbox skips it."""
+    try:
+        await ack
+    except (
+        aiormq.exceptions.AMQPError,
+        aiormq.exceptions.ChannelInvalidStateError,
+        RuntimeError,
+    ) as exc:
+        log.warning("could not ack (connection lost?): %s; the message will be redelivered", exc)
 
 
 class RabbitBus(Bus):
@@ -83,25 +97,62 @@ class RabbitBus(Bus):
     def __init__(self, url: str, prefix: str = "tracktion") -> None:
         self.url = url
         self.names = Names(prefix)
-        self._connection: AbstractRobustConnection | None = None
-        self._publish_channel: AbstractRobustChannel | None = None
-        self._consume_channels: list[tuple[AbstractRobustChannel, AbstractQueue, str]] = []
-        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._connection: AbstractConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+        self._reconnect_task: asyncio.Task[None] | None = None
+        # What to rebuild after a reconnect.
+        self._consumers: list[tuple[WorkerKind, DeliveryHandler, int]] = []
+        self._subscriptions: dict[int, tuple[tuple[str, ...], EventCallback]] = {}
+        self._channels: list[
+            AbstractChannel
+        ] = []  # consumer + subscription channels of this connection
         self._publish_lock = asyncio.Lock()
 
     async def start(self) -> None:
         try:
-            self._connection = await aio_pika.connect_robust(
-                self.url, timeout=10, reconnect_interval=1
-            )
+            await self._connect()
         except (TimeoutError, OSError, aiormq.exceptions.AMQPError) as exc:
             raise BusUnavailable(
                 f"RabbitMQ is not reachable at {mask_url(self.url)}: {exc}"
             ) from exc
-        channel = await self._connection.channel(publisher_confirms=True)
-        assert isinstance(channel, AbstractRobustChannel)
-        self._publish_channel = channel
-        await self._declare(channel)
+
+    async def _connect(self) -> None:
+        connection = await aio_pika.connect(self.url, timeout=10)
+        try:
+            self._publish_channel = await connection.channel(publisher_confirms=True)
+            await self._declare(self._publish_channel)
+            self._channels = []
+            for kind, handler, prefetch in self._consumers:
+                await self._open_consumer(connection, kind, handler, prefetch)
+            for key, (patterns, callback) in self._subscriptions.items():
+                await self._open_subscription(connection, key, patterns, callback)
+        except BaseException:
+            await connection.close()
+            raise
+        connection.close_callbacks.add(self._on_connection_closed)
+        self._connection = connection
+        self._connected.set()
+
+    def _on_connection_closed(self, _sender: Any, exc: BaseException | None = None) -> None:
+        self._connected.clear()
+        if self._closing or (self._reconnect_task is not None and not self._reconnect_task.done()):
+            return
+        log.warning("RabbitMQ connection lost (%s); reconnecting", exc)
+        self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay = 0.2
+        while not self._closing:
+            try:
+                await self._connect()
+                log.warning("RabbitMQ connection restored")
+                return
+            except (TimeoutError, OSError, aiormq.exceptions.AMQPError, RuntimeError) as exc:
+                log.warning("RabbitMQ still unreachable at %s: %s", mask_url(self.url), exc)
+                await asyncio.sleep(delay)  # backoff between reconnect attempts
+                delay = min(delay * 2, 10.0)
 
     async def _declare(self, channel: aio_pika.abc.AbstractChannel) -> None:
         n = self.names
@@ -129,15 +180,14 @@ class RabbitBus(Bus):
                 )
 
     async def close(self) -> None:
+        self._closing = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
         await self.stop_consuming()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
-
-    def _require(self) -> AbstractRobustChannel:
-        if self._publish_channel is None:
-            raise BusUnavailable(f"RabbitMQ bus not started ({mask_url(self.url)})")
-        return self._publish_channel
+        self._connected.clear()
 
     async def publish(self, messages: Sequence[Envelope[Any]]) -> None:
         for message in messages:
@@ -163,16 +213,20 @@ class RabbitBus(Bus):
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + PUBLISH_DEADLINE_S
-        delay = 0.1
         while True:
-            channel = self._require()
             try:
+                await asyncio.wait_for(self._connected.wait(), max(0.01, deadline - loop.time()))
+                channel = self._publish_channel
+                assert channel is not None
                 async with self._publish_lock:
                     if exchange:
                         target = await channel.get_exchange(exchange, ensure=False)
                     else:
                         target = channel.default_exchange
-                    await target.publish(msg, routing_key=routing_key, mandatory=False)
+                    # A confirm that never comes (connection died mid-publish) must not hang us.
+                    await target.publish(
+                        msg, routing_key=routing_key, mandatory=False, timeout=CONFIRM_TIMEOUT_S
+                    )
                 return
             except (
                 TimeoutError,
@@ -181,33 +235,44 @@ class RabbitBus(Bus):
                 ConnectionError,
                 RuntimeError,
             ) as exc:
-                if loop.time() > deadline:
+                if loop.time() >= deadline or self._closing:
                     raise BusUnavailable(
-                        f"RabbitMQ at {mask_url(self.url)} did not confirm a message: {exc}"
+                        f"RabbitMQ at {mask_url(self.url)} did not confirm a message: {exc!r}"
                     ) from exc
-                log.warning("publish failed (%s); retrying after reconnect", exc)
-                await asyncio.sleep(delay)  # backoff while connect_robust reconnects
-                delay = min(delay * 2, 2.0)
+                log.warning("publish failed (%r); retrying after reconnect", exc)
+                # The connection-closed callback may not have run yet: wait for it to notice.
+                await asyncio.sleep(0.05)
 
     async def consume(self, kind: WorkerKind, handler: DeliveryHandler, prefetch: int) -> None:
         if self._connection is None:
             raise BusUnavailable(f"RabbitMQ bus not started ({mask_url(self.url)})")
-        channel = await self._connection.channel()
-        assert isinstance(channel, AbstractRobustChannel)
+        self._consumers.append((kind, handler, prefetch))
+        await self._open_consumer(self._connection, kind, handler, prefetch)
+
+    async def _open_consumer(
+        self,
+        connection: AbstractConnection,
+        kind: WorkerKind,
+        handler: DeliveryHandler,
+        prefetch: int,
+    ) -> None:
+        channel = await connection.channel()
         await channel.set_qos(prefetch_count=max(1, prefetch))
         queue = await channel.get_queue(self.names.work(kind), ensure=True)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             await handler(_RabbitDelivery(self, kind, message))
 
-        tag = await queue.consume(on_message)
-        self._consume_channels.append((channel, queue, tag))
+        await queue.consume(on_message)
+        self._channels.append(channel)
 
     async def stop_consuming(self) -> None:
-        channels, self._consume_channels = self._consume_channels, []
-        for channel, queue, tag in channels:
+        """Close consumer channels: unacked deliveries go back to their queues for other workers."""
+        self._consumers = []
+        self._subscriptions = {}
+        channels, self._channels = self._channels, []
+        for channel in channels:
             try:
-                await queue.cancel(tag)
                 await channel.close()
             except Exception as exc:  # closing a dead channel is not worth failing a shutdown for
                 log.debug("closing consumer channel: %s", exc)
@@ -215,7 +280,27 @@ class RabbitBus(Bus):
     async def subscribe(self, patterns: Sequence[str], callback: EventCallback) -> Unsubscribe:
         if self._connection is None:
             raise BusUnavailable(f"RabbitMQ bus not started ({mask_url(self.url)})")
-        channel = await self._connection.channel()
+        key = id(callback) ^ len(self._subscriptions) << 48
+        self._subscriptions[key] = (tuple(patterns), callback)
+        channel = await self._open_subscription(self._connection, key, tuple(patterns), callback)
+
+        async def unsubscribe() -> None:
+            self._subscriptions.pop(key, None)
+            try:
+                await channel.close()
+            except Exception as exc:
+                log.debug("closing subscription: %s", exc)
+
+        return unsubscribe
+
+    async def _open_subscription(
+        self,
+        connection: AbstractConnection,
+        key: int,
+        patterns: tuple[str, ...],
+        callback: EventCallback,
+    ) -> AbstractChannel:
+        channel = await connection.channel()
         exchange = await channel.get_exchange(self.names.events, ensure=False)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for pattern in patterns:
@@ -233,16 +318,14 @@ class RabbitBus(Bus):
                 except Exception:
                     log.exception("event subscriber failed on %s", envelope.type)
 
-        tag = await queue.consume(on_message)
+        await queue.consume(on_message)
+        self._channels.append(channel)
+        return channel
 
-        async def unsubscribe() -> None:
-            try:
-                await queue.cancel(tag)
-                await channel.close()
-            except Exception as exc:
-                log.debug("closing subscription: %s", exc)
-
-        return unsubscribe
+    def _require(self) -> AbstractChannel:
+        if self._publish_channel is None or not self._connected.is_set():
+            raise BusUnavailable(f"RabbitMQ is not connected ({mask_url(self.url)})")
+        return self._publish_channel
 
     async def queue_depths(self) -> dict[str, int]:
         channel = self._require()

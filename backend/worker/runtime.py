@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Job, ProcessedMessage, WorkerHeartbeat, utcnow
@@ -62,15 +63,27 @@ def load_handlers(kind: WorkerKind) -> dict[str, Handler]:
     return handlers
 
 
+class AlreadyProcessed(Exception):
+    """Another delivery of the same message committed first (a broker redelivery raced this one)."""
+
+
 @dataclass
 class HandlerContext:
-    """What a handler gets: its message, the services, and ways to publish, write and report progress."""
+    """What a handler gets: its message, the services, and ways to publish, write and report progress.
+
+    Exactly-once effect: the first ``transaction()`` of a handler also records the message in the inbox, and
+    every transaction records the follow-ups queued so far (with their job rows), all in the same commit. A
+    handler that does its writes in one transaction is therefore applied once even when the broker delivers
+    the message twice at the same time.
+    """
 
     message: Envelope[Any]
     kind: WorkerKind
     job_id: str
     services: Services
     outbox: list[Envelope[Any]] = field(default_factory=list)
+    inbox_written: bool = False
+    recorded: int = 0  # how many outbox messages have job rows + are stored in the inbox row
     _last_progress: float = 0.0
 
     @property
@@ -78,16 +91,50 @@ class HandlerContext:
         return self.message.payload
 
     def publish(self, payload: Payload) -> Envelope[Any]:
-        """Queue a follow-up message; it is published only after the job's writes commit."""
+        """Queue a follow-up message; it is published only after the job's writes commit.
+
+        Call it before (or inside) the transaction that makes the change it announces.
+        """
         envelope = self.message.caused(payload)
         self.outbox.append(envelope)
         return envelope
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work for the handler's writes (commits at the end of the block)."""
-        async with self.services.db.unit_of_work() as session:
-            yield session
+        """A unit of work for the handler's writes (commits at the end of the block, with the inbox row)."""
+        try:
+            async with self.services.db.unit_of_work() as session:
+                yield session
+                await self.record(session)
+        except IntegrityError:
+            if await self.already_processed():
+                raise AlreadyProcessed(self.message.id) from None
+            raise
+        self.inbox_written = True
+        self.recorded = len(self.outbox)
+
+    async def record(self, session: AsyncSession) -> None:
+        """Write the inbox row and the follow-ups' job rows into ``session`` (before its commit)."""
+        encoded = [encode(m).decode() for m in self.outbox]
+        if not self.inbox_written:
+            session.add(
+                ProcessedMessage(message_id=self.message.id, handler=self.kind, outbox=encoded)
+            )
+        else:
+            await session.execute(
+                update(ProcessedMessage)
+                .where(
+                    ProcessedMessage.message_id == self.message.id,
+                    ProcessedMessage.handler == self.kind,
+                )
+                .values(outbox=encoded)
+            )
+        add_jobs_for(session, self.outbox[self.recorded :])
+        await session.flush()
+
+    async def already_processed(self) -> bool:
+        async with self.services.db.read() as session:
+            return await session.get(ProcessedMessage, (self.message.id, self.kind)) is not None
 
     async def progress(self, fraction: float, *, force: bool = False) -> None:
         """Report progress (0..1), throttled; raises JobCancelled if the user cancelled the job."""
@@ -209,6 +256,10 @@ class Worker:
             await self._finish(message, job_id, "cancelled", "cancelled by the user")
             await delivery.ack()
             return
+        except AlreadyProcessed:
+            log.info("%s: %s was completed by a concurrent delivery", self.kind, message.id)
+            await delivery.ack()
+            return
         except PermanentError as exc:
             await self._give_up(delivery, message, job_id, exc.reason)
             return
@@ -231,7 +282,11 @@ class Worker:
                 delivery, message, job_id, f"{type(exc).__name__}: {exc}", None
             )
             return
-        await self._complete(message, job_id, ctx.outbox)
+        try:
+            await self._complete(ctx)
+        except AlreadyProcessed:
+            await delivery.ack()
+            return
         await self.services.bus.publish(ctx.outbox)
         await self._announce(message, job_id, "done", None)
         await delivery.ack()
@@ -244,6 +299,13 @@ class Worker:
         if row is None:
             return False
         stored = [decode(raw.encode()) for raw in (row.outbox or [])]
+        async with self.services.db.unit_of_work() as session:
+            # The inbox row proves the work committed; the job may not say so yet if that delivery died.
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(("queued", "running", "retrying")))
+                .values(status="done", progress=1.0, error=None, finished_at=utcnow())
+            )
         await self.services.bus.publish(stored)
         log.info("%s already processed %s; follow-ups re-published", self.kind, message.id)
         return True
@@ -270,23 +332,21 @@ class Worker:
         await self._announce(message, job_id, "running", None)
         return True
 
-    async def _complete(
-        self, message: Envelope[Any], job_id: str, outbox: list[Envelope[Any]]
-    ) -> None:
-        async with self.services.db.unit_of_work() as session:
-            session.add(
-                ProcessedMessage(
-                    message_id=message.id,
-                    handler=self.kind,
-                    outbox=[encode(m).decode() for m in outbox],
+    async def _complete(self, ctx: HandlerContext) -> None:
+        """Mark the job done, with the inbox row and follow-ups if the handler's transactions did not."""
+        try:
+            async with self.services.db.unit_of_work() as session:
+                if not ctx.inbox_written or ctx.recorded < len(ctx.outbox):
+                    await ctx.record(session)
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == ctx.job_id)
+                    .values(status="done", progress=1.0, error=None, finished_at=utcnow())
                 )
-            )
-            add_jobs_for(session, outbox)
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(status="done", progress=1.0, error=None, finished_at=utcnow())
-            )
+        except IntegrityError:
+            if await ctx.already_processed():
+                raise AlreadyProcessed(ctx.message.id) from None
+            raise
 
     async def _finish(self, message: Envelope[Any], job_id: str, status: str, error: str) -> None:
         try:

@@ -72,10 +72,16 @@ async def test_handler_runs_commits_and_publishes_follow_up(services: Services) 
     row = await job(services, message)
     assert row.status == "done" and row.attempts == 1 and row.progress == 1.0
     assert seen[0].payload == TrackAnalyzed(7, "f" * 64, "v1")
-    assert seen[0].correlation_id == message.correlation_id  # follow-ups stay in the same correlation
+    assert (
+        seen[0].correlation_id == message.correlation_id
+    )  # follow-ups stay in the same correlation
     # The follow-up's job (graph worker) was queued in the same commit, so --wait sees it.
     async with services.db.read() as session:
-        graph_jobs = (await session.execute(select(Job).where(Job.kind == "graph:track.analyzed"))).scalars().all()
+        graph_jobs = (
+            (await session.execute(select(Job).where(Job.kind == "graph:track.analyzed")))
+            .scalars()
+            .all()
+        )
     assert [j.status for j in graph_jobs] == ["queued"]
 
 
@@ -98,7 +104,9 @@ async def test_transient_failures_are_retried_with_backoff(services: Services) -
     assert row.status == "done" and row.attempts == 3 and row.error is None
 
 
-async def test_poison_message_is_dead_lettered_with_reason_and_others_continue(services: Services) -> None:
+async def test_poison_message_is_dead_lettered_with_reason_and_others_continue(
+    services: Services,
+) -> None:
     handled: list[int] = []
 
     async def handle(ctx: HandlerContext) -> None:
@@ -108,7 +116,9 @@ async def test_poison_message_is_dead_lettered_with_reason_and_others_continue(s
 
     worker = Worker(services, "analysis", {"analysis.requested": handle})
     await worker.start()
-    bad, good = await enqueue(services, [AnalysisRequested(666, "b" * 64), AnalysisRequested(2, "c" * 64)])
+    bad, good = await enqueue(
+        services, [AnalysisRequested(666, "b" * 64), AnalysisRequested(2, "c" * 64)]
+    )
     await wait_settled(services, bad.correlation_id, TIMEOUT)
     await worker.drain(5)
 
@@ -132,7 +142,11 @@ async def test_a_message_that_keeps_failing_gives_up_after_max_attempts(services
     await worker.drain(5)
     row = await job(services, message)
     assert row.status == "dead" and row.attempts == 2
-    assert row.error is not None and "decoder crashed" in row.error and "gave up after 2 attempts" in row.error
+    assert (
+        row.error is not None
+        and "decoder crashed" in row.error
+        and "gave up after 2 attempts" in row.error
+    )
 
 
 async def test_invalid_message_is_dead_lettered_and_recorded(services: Services) -> None:
@@ -141,7 +155,9 @@ async def test_invalid_message_is_dead_lettered_and_recorded(services: Services)
 
     worker = Worker(services, "analysis", {"analysis.requested": handle})
     await worker.start()
-    body = encode(new(AnalysisRequested(4, "e" * 64))).replace(b'"track_id":4', b'"track_id":"four"')
+    body = encode(new(AnalysisRequested(4, "e" * 64))).replace(
+        b'"track_id":4', b'"track_id":"four"'
+    )
     await inject_raw(services, "analysis", body)
     await inject_raw(services, "analysis", b"\xff not json")
 
@@ -152,10 +168,16 @@ async def test_invalid_message_is_dead_lettered_and_recorded(services: Services)
     await asyncio.wait_for(two_dead(), TIMEOUT)
     await worker.drain(5)
     reasons = sorted(reason for _, reason in await services.bus.dead_letters("analysis"))
-    assert reasons[0].startswith("invalid message: analysis.requested.track_id: expected an integer")
+    assert reasons[0].startswith(
+        "invalid message: analysis.requested.track_id: expected an integer"
+    )
     assert reasons[1].startswith("invalid message: not JSON")
     async with services.db.read() as session:
-        errors = (await session.execute(select(Job.error).where(Job.kind == "analysis:invalid"))).scalars().all()
+        errors = (
+            (await session.execute(select(Job.error).where(Job.kind == "analysis:invalid")))
+            .scalars()
+            .all()
+        )
     assert len(errors) == 2 and all(e and e.startswith("invalid message") for e in errors)
 
 
@@ -186,7 +208,9 @@ async def test_redelivered_message_changes_nothing(services: Services) -> None:
     assert effects == [5]  # the handler ran once
     assert events[0].id == events[1].id  # the follow-up was re-published, not re-made
     async with services.db.read() as session:
-        inbox = (await session.execute(select(func.count()).select_from(ProcessedMessage))).scalar_one()
+        inbox = (
+            await session.execute(select(func.count()).select_from(ProcessedMessage))
+        ).scalar_one()
     assert inbox == 1
 
 

@@ -1,0 +1,212 @@
+"""Streamed short-time spectral analysis: one STFT per block feeding every frame-level descriptor.
+
+The analysis runs at the file's native rate (no resampling: see decode.py). Frame rate is ~43-47 Hz
+(hop 1024 at 44.1/48 kHz, scaled for other rates), window = 2 hops. Per frame we keep only small
+summaries — onset strength in three bands, waveform band levels, a 24-band log spectrum folded
+into one-second means, and a 12-bin chroma from a separate long window — so a 3-hour file needs a few
+MB, never the spectrogram.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import fft as sfft
+
+FloatArray = npt.NDArray[np.float32]
+
+N_BANDS = 24  # log-spaced bands 40 Hz – 16 kHz for timbre + onset detection
+LOW_HZ, HIGH_HZ = 200.0, 2500.0  # coloured waveform split: low < 200 Hz ≤ mid < 2.5 kHz ≤ high
+CHROMA_MIN_HZ, CHROMA_MAX_HZ = 50.0, 2200.0
+BASS_MAX_HZ = 220.0
+SUMMARY_S = 1.0  # timbre summaries are kept per second
+
+
+def hop_for_rate(sample_rate: int) -> int:
+    """Power-of-two hop giving ~43 frames per second (1024 at 44.1/48 kHz)."""
+    return int(2 ** round(math.log2(sample_rate / 43.0)))
+
+
+def _band_matrix(edges_hz: npt.NDArray[np.float64], n_fft: int, sr: int) -> FloatArray:
+    """Triangular filters between consecutive ``edges_hz`` (like mel filters, on a log axis)."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    bands = np.zeros((len(freqs), len(edges_hz) - 2), dtype=np.float32)
+    for i in range(len(edges_hz) - 2):
+        lo, mid, hi = edges_hz[i], edges_hz[i + 1], edges_hz[i + 2]
+        up = (freqs - lo) / (mid - lo)
+        down = (hi - freqs) / (hi - mid)
+        bands[:, i] = np.maximum(0.0, np.minimum(up, down))
+    # Narrow low bands may fall between bins: give each at least its nearest bin.
+    for i in range(bands.shape[1]):
+        if bands[:, i].sum() == 0:
+            bands[int(np.argmin(np.abs(freqs - edges_hz[i + 1]))), i] = 1.0
+    return bands
+
+
+def _chroma_matrix(n_fft: int, sr: int) -> FloatArray:
+    """Bins → 12 pitch classes (C = 0) × 2 registers (bass < BASS_MAX_HZ, then the rest).
+
+    Each bin is cosine-weighted by its distance to the nearest semitone.
+    """
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    out = np.zeros((len(freqs), 24), dtype=np.float32)
+    ok = (freqs >= CHROMA_MIN_HZ) & (freqs <= CHROMA_MAX_HZ)
+    midi = 69 + 12 * np.log2(freqs[ok] / 440.0)
+    nearest = np.round(midi)
+    weight = np.cos(np.pi * (midi - nearest)) ** 2  # 1 on the semitone, 0 between semitones
+    # Bins at low frequencies are wide in semitones: the weighting above already discounts them.
+    rows = np.nonzero(ok)[0]
+    register = np.where(freqs[ok] < BASS_MAX_HZ, 0, 12)
+    out[rows, nearest.astype(int) % 12 + register] = weight
+    return out
+
+
+@dataclass
+class FrameSeries:
+    """Everything the track-level estimators need, at frame rate ``fps`` (and 1 Hz for ``timbre``)."""
+
+    fps: float
+    onset: FloatArray  # full-band spectral flux
+    onset_low: FloatArray  # flux below ~150 Hz (kicks)
+    onset_high: FloatArray  # flux above ~2 kHz (hats, snares)
+    rms: FloatArray  # frame RMS (mono mix)
+    low: FloatArray  # waveform band amplitudes
+    mid: FloatArray
+    high: FloatArray
+    peak: FloatArray  # max |x| over each hop, across channels
+    centroid: FloatArray  # spectral centroid, Hz
+    timbre: FloatArray  # (seconds, N_BANDS) mean log band energy per second
+    chroma: FloatArray  # (chroma frames, 24): bass pitch classes 0..11, upper register 12..23
+    chroma_fps: float
+
+
+class SpectralAnalyzer:
+    """Feed (channels, n) blocks at ``sample_rate``; ``finish()`` returns a :class:`FrameSeries`."""
+
+    def __init__(self, sample_rate: int) -> None:
+        sr = sample_rate
+        self.sr = sr
+        self.hop = hop_for_rate(sr)
+        self.n_fft = 2 * self.hop
+        self.window = np.hanning(self.n_fft).astype(np.float32)
+        top = min(16000.0, 0.45 * sr)
+        edges = np.geomspace(40.0, top, N_BANDS + 2)
+        self.bands = _band_matrix(edges, self.n_fft, sr)
+        centres = edges[1:-1]
+        self.low_bands = centres < 150.0
+        self.high_bands = centres >= 2000.0
+        freqs = np.fft.rfftfreq(self.n_fft, 1.0 / sr).astype(np.float32)
+        # One matrix product gives the 24 bands, low/mid/high, total power and the centroid numerator.
+        extra = np.stack([freqs < LOW_HZ, (freqs >= LOW_HZ) & (freqs < HIGH_HZ), freqs >= HIGH_HZ,
+                          np.ones_like(freqs), freqs], axis=1).astype(np.float32)  # fmt: skip
+        self.matrix = np.ascontiguousarray(np.hstack([self.bands, extra]))
+        # Long window for chroma: ~0.37 s at 44.1 kHz gives 2.7 Hz bins (a semitone at 50 Hz is 3 Hz).
+        self.c_hop = 8 * self.hop
+        self.c_fft = 16 * self.hop
+        self.c_window = np.hanning(self.c_fft).astype(np.float32)
+        self.c_matrix = _chroma_matrix(self.c_fft, sr)
+        c_rows = np.nonzero(self.c_matrix.any(axis=1))[0]
+        self.c_lo, self.c_hi = int(c_rows[0]), int(c_rows[-1]) + 1
+        self.c_matrix = self.c_matrix[self.c_lo : self.c_hi]
+        self._tail = np.zeros(0, dtype=np.float32)
+        self._c_tail = np.zeros(0, dtype=np.float32)
+        self._peak_tail = np.zeros((0,), dtype=np.float32)
+        self._prev_log: FloatArray | None = None
+        self._parts: dict[str, list[FloatArray]] = {k: [] for k in (
+            "onset", "onset_low", "onset_high", "rms", "low", "mid", "high", "centroid", "logbands",
+            "peak", "chroma")}  # fmt: skip
+        self._frames_seen = 0
+
+    def feed(self, block: FloatArray, *, final: bool = False, magnitude: FloatArray | None = None) -> None:
+        """Analyse a block; ``final`` pads the last partial frame with zeros."""
+        mag = np.abs(block) if magnitude is None else magnitude
+        peak = mag.max(axis=0) if block.size else np.zeros(0, dtype=np.float32)
+        mono = block.mean(axis=0, dtype=np.float32) if block.shape[0] > 1 else block[0]
+        self._feed_peaks(peak, final)
+        self._feed_stft(mono, final)
+        self._feed_chroma(mono, final)
+
+    def _feed_peaks(self, peak: FloatArray, final: bool) -> None:
+        data = np.concatenate([self._peak_tail, peak])
+        whole = len(data) // self.hop * self.hop
+        if whole:
+            self._parts["peak"].append(data[:whole].reshape(-1, self.hop).max(axis=1))
+        self._peak_tail = data[whole:]
+        if final and len(self._peak_tail):
+            self._parts["peak"].append(np.array([self._peak_tail.max()], dtype=np.float32))
+
+    def _frames(self, tail: FloatArray, mono: FloatArray, n: int, hop: int,
+                final: bool) -> tuple[npt.NDArray[np.float32] | None, FloatArray]:  # fmt: skip
+        data = np.concatenate([tail, mono])
+        if final:
+            pad = (-(len(data) - n) % hop) if len(data) > n else n - len(data)
+            data = np.concatenate([data, np.zeros(pad, dtype=np.float32)])
+        if len(data) < n:
+            return None, data
+        count = (len(data) - n) // hop + 1
+        frames = sliding_window_view(data, n)[::hop][:count]
+        return frames, data[count * hop :]
+
+    def _feed_stft(self, mono: FloatArray, final: bool) -> None:
+        frames, self._tail = self._frames(self._tail, mono, self.n_fft, self.hop, final)
+        if frames is None:
+            return
+        spec = sfft.rfft(frames * self.window, axis=1)
+        power = np.abs(spec)
+        power *= power
+        # Amplitude scale: a full-scale sine reads ~0.707 (its RMS).
+        norm = np.float32(2.0 / ((self.window**2).sum() * self.n_fft))
+        sums = power @ self.matrix
+        band_e = sums[:, :N_BANDS]
+        low, mid, high, total, weighted = (sums[:, N_BANDS + i] for i in range(5))
+        log_b = np.log1p(band_e * np.float32(1e3))
+        prev = self._prev_log if self._prev_log is not None else log_b[:1]
+        diff = np.diff(np.vstack([prev, log_b]), axis=0)
+        np.maximum(diff, 0.0, out=diff)
+        self._prev_log = log_b[-1:]
+        p = self._parts
+        p["onset"].append(diff.sum(axis=1))
+        p["onset_low"].append(diff[:, self.low_bands].sum(axis=1))
+        p["onset_high"].append(diff[:, self.high_bands].sum(axis=1))
+        p["rms"].append(np.sqrt(total * norm))
+        p["low"].append(np.sqrt(low * norm))
+        p["mid"].append(np.sqrt(mid * norm))
+        p["high"].append(np.sqrt(high * norm))
+        p["centroid"].append(weighted / np.maximum(total, np.float32(1e-12)))
+        p["logbands"].append(np.log10(band_e * norm + np.float32(1e-10)))
+        self._frames_seen += len(frames)
+
+    def _feed_chroma(self, mono: FloatArray, final: bool) -> None:
+        frames, self._c_tail = self._frames(self._c_tail, mono, self.c_fft, self.c_hop, final)
+        if frames is None:
+            return
+        spec = sfft.rfft(frames * self.c_window, axis=1)[:, self.c_lo : self.c_hi]
+        self._parts["chroma"].append(np.abs(spec).astype(np.float32) @ self.c_matrix)
+
+    def finish(self) -> FrameSeries:
+        """Flush the last partial frames and return the series."""
+        self.feed(np.zeros((1, 0), dtype=np.float32), final=True)
+
+        def cat(name: str, width: int | None = None) -> FloatArray:
+            parts = self._parts[name]
+            if parts:
+                return np.concatenate(parts).astype(np.float32)
+            return np.zeros((0, width) if width else 0, dtype=np.float32)
+
+        fps = self.sr / self.hop
+        logbands = cat("logbands", N_BANDS)
+        per_s = max(1, int(round(fps * SUMMARY_S)))
+        whole = len(logbands) // per_s * per_s
+        timbre = logbands[:whole].reshape(-1, per_s, N_BANDS).mean(axis=1)
+        if whole < len(logbands):  # the last partial second still counts
+            timbre = np.vstack([timbre, logbands[whole:].mean(axis=0, keepdims=True)])
+        return FrameSeries(
+            fps=fps, onset=cat("onset"), onset_low=cat("onset_low"), onset_high=cat("onset_high"),
+            rms=cat("rms"), low=cat("low"), mid=cat("mid"), high=cat("high"), peak=cat("peak"),
+            centroid=cat("centroid"), timbre=timbre.astype(np.float32), chroma=cat("chroma", 24),
+            chroma_fps=self.sr / self.c_hop,
+        )  # fmt: skip

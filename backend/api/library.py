@@ -1,0 +1,341 @@
+"""Library queries and tag edits for the app (and any other front end): all async, none blocks the loop.
+
+Reads are small, index-backed queries (an id vector in sort/filter order, then pages of rows by id); tag
+writes run the blocking :mod:`backend.library.tagwriter` in a bounded executor and journal what they did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from backend.db.models import AnalysisResult, LibraryRoot, Track
+from backend.library import journal
+from backend.library.query import compile_query
+from backend.library.tagwriter import EDITABLE_FIELDS, TagConflict, TagWriteError, write_tags
+from backend.messaging.contracts import TracksUpdated, new
+from backend.services import Services
+
+# Tag writes are file I/O: two threads keep the disk busy without starving the scanner.
+_TAG_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tag-writer")
+
+# Columns the table can show and sort by (name → model column).
+COLUMNS: dict[str, Any] = {
+    "title": Track.title,
+    "artist": Track.artist,
+    "album": Track.album,
+    "album_artist": Track.album_artist,
+    "genre": Track.genre,
+    "bpm": Track.bpm,
+    "key": Track.camelot,
+    "energy": Track.energy,
+    "duration": Track.duration_s,
+    "year": Track.year,
+    "label": Track.label,
+    "comment": Track.comment,
+    "track_no": Track.track_no,
+    "bpm_tag": Track.bpm_tag,
+    "key_tag": Track.key_tag,
+    "loudness": Track.loudness_lufs,
+    "format": Track.format,
+    "bitrate": Track.bitrate,
+    "sample_rate": Track.sample_rate,
+    "status": Track.status,
+    "added": Track.added_at,
+    "path": Track.rel_path,
+    "isrc": Track.isrc,
+    "disc_no": Track.disc_no,
+}
+# Which table columns are the editable tag fields they show.
+EDITABLE_COLUMNS = {c: c for c in EDITABLE_FIELDS if c in COLUMNS}
+
+
+@dataclass
+class IdsResult:
+    """Track ids in display order, plus the query's readable errors (never an exception)."""
+
+    ids: list[int]
+    errors: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+
+@dataclass
+class EditOutcome:
+    """What an edit, undo or redo did: written tracks, conflicts and other failures (readable)."""
+
+    batch_id: str | None = None
+    written: list[int] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.conflicts and not self.errors
+
+
+def _order(sort: str, descending: bool) -> list[Any]:
+    column = COLUMNS.get(sort, Track.artist)
+    keys: list[Any] = []
+    if sort == "key":
+        # "10A" after "9B": order by length first, so the wheel sorts 1A…12B.
+        keys.append(func.length(column))
+    keys.append(column)
+    keys.append(Track.id)
+    return [k.desc() if descending else k.asc() for k in keys]
+
+
+async def track_ids(
+    services: Services, text: str = "", sort: str = "artist", descending: bool = False
+) -> IdsResult:
+    """Ids of the tracks matching the query ``text``, sorted by column ``sort`` in the database."""
+    started = time.perf_counter()
+    compiled = compile_query(text)
+    query = select(Track.id).where(compiled.where).order_by(*_order(sort, descending))
+    async with services.db.read() as session:
+        ids = list((await session.execute(query)).scalars().all())
+    return IdsResult(ids, compiled.errors, time.perf_counter() - started)
+
+
+async def rows(
+    services: Services, ids: Sequence[int], columns: Sequence[str]
+) -> dict[int, dict[str, Any]]:
+    """One page of rows by id (the table asks for what is on screen)."""
+    if not ids:
+        return {}
+    wanted = [c for c in columns if c in COLUMNS]
+    cols = [COLUMNS[c].label(c) for c in wanted]
+    query = select(Track.id, Track.status, Track.last_error, *cols).where(Track.id.in_(list(ids)))
+    async with services.db.read() as session:
+        result = (await session.execute(query)).mappings().all()
+    out: dict[int, dict[str, Any]] = {}
+    for row in result:
+        values = dict(row)
+        values["_status"] = row["status"]
+        values["_error"] = row["last_error"]
+        out[int(row["id"])] = values
+    return out
+
+
+async def track_detail(services: Services, track_id: int) -> dict[str, Any] | None:
+    """Everything the detail pane shows about one track (tags, analysis, file, errors)."""
+    async with services.db.read() as session:
+        track = await session.get(Track, track_id)
+        if track is None:
+            return None
+        root = await session.get(LibraryRoot, track.root_id)
+        analysis = None
+        if track.fingerprint:
+            analysis = (
+                await session.execute(
+                    select(AnalysisResult.data)
+                    .where(AnalysisResult.fingerprint == track.fingerprint)
+                    .order_by(AnalysisResult.created_at.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+    data = {c.name: getattr(track, c.name) for c in Track.__table__.columns}
+    data["root_path"] = root.path if root else None
+    data["abs_path"] = str(Path(root.path) / track.rel_path) if root else track.rel_path
+    data["analysis"] = analysis or {}
+    return data
+
+
+async def sidebar_counts(services: Services) -> dict[str, int]:
+    """Counts for the sidebar entries (all, mixes, duplicates, missing, errors, pending)."""
+    dupes = (
+        select(func.count())
+        .select_from(Track)
+        .where(compile_query("is:duplicate").where)
+        .scalar_subquery()
+    )
+    query = select(
+        func.count(),
+        func.count().filter(Track.is_mix.is_(True)),
+        func.count().filter(Track.status == "missing"),
+        func.count().filter(Track.status == "error"),
+        func.count().filter(Track.status == "pending"),
+        dupes,
+    ).select_from(Track)
+    async with services.db.read() as session:
+        total, mixes, missing, errors, pending, duplicates = (await session.execute(query)).one()
+    return {
+        "all": int(total),
+        "mixes": int(mixes),
+        "missing": int(missing),
+        "errors": int(errors),
+        "pending": int(pending),
+        "duplicates": int(duplicates or 0),
+    }
+
+
+async def cover_art(services: Services, track_id: int) -> bytes | None:
+    """The embedded front cover of a track (read in an executor), or None."""
+    detail = await track_detail(services, track_id)
+    if detail is None or not detail.get("has_cover"):
+        return None
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_TAG_POOL, _read_cover, Path(detail["abs_path"]))
+
+
+def _read_cover(path: Path) -> bytes | None:
+    import mutagen
+
+    try:
+        audio = mutagen.File(path)
+    except (mutagen.MutagenError, OSError):
+        return None
+    if audio is None:
+        return None
+    pictures = getattr(audio, "pictures", None)
+    if pictures:
+        return bytes(pictures[0].data)
+    tags = audio.tags
+    if tags is None:
+        return None
+    if hasattr(tags, "getall"):
+        apic = tags.getall("APIC")
+        return bytes(apic[0].data) if apic else None
+    covr = tags.get("covr") if hasattr(tags, "get") else None
+    return bytes(covr[0]) if covr else None
+
+
+# ---- editing -------------------------------------------------------------------------------------------
+
+
+def _own_write_hook(services: Services) -> Callable[[Path, int, float], None]:
+    """Tell the watcher about our write (catalog's own_writes registry) from the writer thread."""
+    loop = asyncio.get_running_loop()
+    try:
+        own_writes: Any = importlib.import_module("backend.catalog.own_writes")
+    except ModuleNotFoundError:  # catalog not part of this build: nothing watches the files
+        return lambda _path, _size, _mtime: None
+    expect: Any = own_writes.expect_write
+    params = list(inspect.signature(expect).parameters)
+    first = params[0] if params else ""
+    context: Any = {"services": services, "cache": services.cache}.get(first)
+
+    def hook(path: Path, size: int, mtime: float) -> None:
+        result = (
+            expect(context, path, size, mtime) if context is not None else expect(path, size, mtime)
+        )
+        if inspect.isawaitable(result):
+            asyncio.run_coroutine_threadsafe(_awaited(result), loop).result(timeout=30)
+
+    return hook
+
+
+async def _awaited(value: Any) -> Any:
+    return await value
+
+
+def _db_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+    values = dict(changes)
+    if "year" in values:
+        values["date"] = None if values["year"] is None else str(values["year"])
+    return values
+
+
+async def _write_many(
+    services: Services, plan: Mapping[int, Mapping[str, Any]]
+) -> tuple[dict[int, Any], EditOutcome]:
+    """Write each track's changes to its file; returns the write results by track id."""
+    outcome = EditOutcome()
+    async with services.db.read() as session:
+        found = (
+            await session.execute(
+                select(Track.id, Track.rel_path, Track.size, Track.mtime, LibraryRoot.path)
+                .join(LibraryRoot, LibraryRoot.id == Track.root_id)
+                .where(Track.id.in_(list(plan)))
+            )
+        ).all()
+    hook = _own_write_hook(services)
+    loop = asyncio.get_running_loop()
+    results: dict[int, Any] = {}
+    for track_id, rel_path, size, mtime, root_path in found:
+        path = Path(root_path) / rel_path
+        try:
+            results[track_id] = await loop.run_in_executor(
+                _TAG_POOL,
+                functools.partial(write_tags, path, plan[track_id], (size, mtime), hook),
+            )
+        except TagConflict as exc:
+            outcome.conflicts.append(str(exc))
+        except (TagWriteError, OSError) as exc:
+            outcome.errors.append(f"{path.name}: {exc}")
+    missing = set(plan) - {row[0] for row in found}
+    outcome.errors += [f"track {t} is no longer in the library" for t in sorted(missing)]
+    return results, outcome
+
+
+async def _store(services: Services, results: Mapping[int, Any]) -> None:
+    async with services.db.unit_of_work() as session:
+        for track_id, res in results.items():
+            await session.execute(
+                update(Track)
+                .where(Track.id == track_id)
+                .values(size=res.size, mtime=res.mtime, **_db_values(res.new))
+            )
+
+
+async def _announce(services: Services, track_ids: Sequence[int]) -> None:
+    if track_ids:
+        await services.bus.publish([new(TracksUpdated(track_ids=tuple(sorted(track_ids))))])
+
+
+async def edit_tags(
+    services: Services, track_ids: Sequence[int], changes: Mapping[str, Any]
+) -> EditOutcome:
+    """Write the same ``changes`` into every track (inline edit = one id, bulk edit = many), journalled."""
+    bad = set(changes) - set(EDITABLE_FIELDS)
+    if bad:
+        return EditOutcome(errors=[f"not editable: {', '.join(sorted(bad))}"])
+    results, outcome = await _write_many(services, {t: changes for t in track_ids})
+    batch_id = journal.new_batch_id()
+    async with services.db.unit_of_work() as session:
+        for track_id, res in results.items():
+            await journal.record(session, batch_id, track_id, res.old, res.new)
+    await _store(services, results)
+    outcome.batch_id = batch_id if results else None
+    outcome.written = sorted(results)
+    await _announce(services, outcome.written)
+    return outcome
+
+
+async def _replay(services: Services, undo: bool) -> EditOutcome:
+    async with services.db.read() as session:
+        batch = await (journal.last_done(session) if undo else journal.first_undone(session))
+    if batch is None:
+        return EditOutcome(errors=["nothing to undo" if undo else "nothing to redo"])
+    batch_id, entries = batch
+    plan: dict[int, dict[str, Any]] = {}
+    for e in entries:
+        plan.setdefault(e.track_id, {})[e.field] = e.old_value if undo else e.new_value
+    results, outcome = await _write_many(services, plan)
+    await _store(services, results)
+    async with services.db.unit_of_work() as session:
+        if results:
+            await journal.mark_tracks(session, batch_id, sorted(results), undone=undo)
+    outcome.batch_id = batch_id
+    outcome.written = sorted(results)
+    await _announce(services, outcome.written)
+    return outcome
+
+
+async def undo(services: Services) -> EditOutcome:
+    """Revert the newest edit batch in the files (conflicts are reported, not overwritten)."""
+    return await _replay(services, undo=True)
+
+
+async def redo(services: Services) -> EditOutcome:
+    """Re-apply the most recently undone batch."""
+    return await _replay(services, undo=False)

@@ -1,0 +1,1 @@
+"""Audio utilities shared by areas (synthesis of test/demo audio)."""

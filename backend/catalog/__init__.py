@@ -1,0 +1,1 @@
+"""The catalog: watched folders, scanning, live watching, file identity and tags."""

@@ -1,0 +1,142 @@
+"""Reading files (tags + fingerprint) on every core: the CPU-bound half of a scan.
+
+mutagen and hashing hold the GIL, so parallel reading needs processes. A pool is started on first use and
+kept for the life of the process (a watcher or catalog worker reads many small batches); tiny batches are
+read in a thread instead, where starting processes would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from backend.catalog.fingerprint import FingerprintError, fingerprint_file
+from backend.catalog.formats import has_audio_extension, sniff_file
+from backend.catalog.tags import TagReadError, read_tags
+
+CHUNK_FILES = 24  # files per task: amortises inter-process overhead without starving a core
+THREAD_ONLY_BELOW = 48  # batches smaller than this are read in a thread
+
+
+@dataclass(frozen=True)
+class Inspected:
+    """The outcome of reading one file; exactly one of ``columns`` / ``error`` / ``ignored`` applies."""
+
+    key: str  # stored relative path
+    size: int = 0
+    mtime: float = 0.0
+    fingerprint: str | None = None
+    columns: dict[str, Any] | None = None
+    error: str | None = None
+    ignored: bool = False  # not audio and not named like audio: not a track at all
+    unstable: bool = False  # changed while being read (still being copied): try again later
+
+
+def inspect_one(key: str, path: str) -> Inspected:
+    """Read one file; every failure becomes a readable reason instead of an exception."""
+    try:
+        before = os.stat(path)
+        if before.st_size == 0:
+            return Inspected(key, 0, before.st_mtime, error="empty file (0 bytes)")
+        fmt = sniff_file(path)
+        if fmt is None:
+            if not has_audio_extension(path):
+                return Inspected(key, before.st_size, before.st_mtime, ignored=True)
+            return Inspected(
+                key,
+                before.st_size,
+                before.st_mtime,
+                error="not an audio file (unrecognised content)",
+            )
+        record = read_tags(path, fmt)
+        fingerprint = fingerprint_file(path, fmt)
+        after = os.stat(path)
+    except PermissionError:
+        return Inspected(key, error="permission denied: Tracktion cannot read this file")
+    except FileNotFoundError:
+        return Inspected(key, error="file disappeared while being read", unstable=True)
+    except (TagReadError, FingerprintError) as exc:
+        return Inspected(key, before.st_size, before.st_mtime, error=str(exc))
+    except OSError as exc:
+        return Inspected(key, error=f"cannot read the file: {exc.strerror or exc}")
+    except Exception as exc:  # a damaged file must never stop a scan
+        return Inspected(key, error=f"unreadable file ({type(exc).__name__}: {exc})"[:500])
+    if (after.st_size, after.st_mtime) != (before.st_size, before.st_mtime):
+        return Inspected(key, after.st_size, after.st_mtime, unstable=True)
+    return Inspected(key, after.st_size, after.st_mtime, fingerprint, record.columns())
+
+
+def inspect_many(items: list[tuple[str, str]]) -> list[Inspected]:
+    """``inspect_one`` over (key, absolute path) pairs; the unit of work sent to a pool process."""
+    return [inspect_one(key, path) for key, path in items]
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_size = 0
+
+
+def processes(configured: int) -> int:
+    """Processes to read with: the setting, or one per core when it is 0."""
+    return configured if configured > 0 else max(1, os.cpu_count() or 1)
+
+
+def _get_pool(size: int) -> Executor:
+    global _pool, _pool_size
+    if _pool is None or _pool_size != size:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        # forkserver: forking a process that runs an event loop and threads is unsafe.
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["backend.catalog.reader"])
+        _pool = ProcessPoolExecutor(max_workers=size, mp_context=ctx)
+        _pool_size = size
+    return _pool
+
+
+def shutdown_pool() -> None:
+    """Stop the reader processes (called at exit; tests may call it to free the cores)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
+atexit.register(shutdown_pool)
+
+
+async def read_files(
+    items: list[tuple[str, str]],
+    n_processes: int,
+    on_done: Callable[[int], None] | None = None,
+) -> AsyncIterator[list[Inspected]]:
+    """Read (key, absolute path) pairs, yielding results in chunks as they finish (order not kept)."""
+    if not items:
+        return
+    if len(items) < THREAD_ONLY_BELOW or n_processes <= 1:
+        for start in range(0, len(items), CHUNK_FILES):
+            chunk = await asyncio.to_thread(inspect_many, items[start : start + CHUNK_FILES])
+            if on_done:
+                on_done(len(chunk))
+            yield chunk
+        return
+    loop = asyncio.get_running_loop()
+    pool = _get_pool(n_processes)
+    futures = [
+        loop.run_in_executor(pool, inspect_many, items[start : start + CHUNK_FILES])
+        for start in range(0, len(items), CHUNK_FILES)
+    ]
+    try:
+        for next_done in asyncio.as_completed(futures):
+            chunk = await next_done
+            if on_done:
+                on_done(len(chunk))
+            yield chunk
+    finally:
+        for fut in futures:
+            fut.cancel()

@@ -1,0 +1,93 @@
+"""`tracktion status --json` in both modes, and a clear message when a service is down."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AMQP_URL, REDIS_URL
+
+
+def tracktion(
+    home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKTION_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli.main", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=120,
+    )
+
+
+def by_name(report: dict) -> dict[str, dict]:
+    return {s["name"]: s for s in report["services"]}
+
+
+def test_status_embedded(tmp_path: Path) -> None:
+    result = tracktion(tmp_path, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mode"] == "embedded"
+    services = by_name(report)
+    assert services["database"]["kind"] == "SQLite" and services["database"]["reachable"]
+    assert services["bus"]["kind"] == "in-process"
+
+
+def services_env(pg_url: str, **over: str) -> dict[str, str]:
+    env = {
+        "TRACKTION_MODE": "services",
+        "TRACKTION_SERVICES__DATABASE_URL": pg_url,
+        "TRACKTION_SERVICES__AMQP_URL": AMQP_URL,
+        "TRACKTION_SERVICES__REDIS_URL": REDIS_URL,
+        "TRACKTION_SERVICES__AMQP_EXCHANGE_PREFIX": "status-test",
+        "TRACKTION_SERVICES__NEO4J_URI": "bolt://127.0.0.1:1",
+        "TRACKTION_SERVICES__NEO4J_PASSWORD": "pw",
+    }
+    env.update(over)
+    return env
+
+
+@pytest.mark.services
+def test_status_services_reports_each_service(
+    tmp_path: Path, pg_url: str, amqp_url: str, redis_url: str
+) -> None:
+    result = tracktion(tmp_path, "status", "--json", env=services_env(pg_url))
+    report = json.loads(result.stdout)
+    services = by_name(report)
+    assert report["mode"] == "services"
+    assert services["database"]["reachable"] and services["database"]["kind"] == "PostgreSQL"
+    assert services["bus"]["reachable"] and services["cache"]["reachable"]
+    assert set(report["queues"]) >= {"catalog", "analysis", "tracklists", "graph", "analysis.dead"}
+    # Neo4j is not running here: it must show as down, and the exit status says something is down.
+    assert services["graph"]["kind"] == "Neo4j" and not services["graph"]["reachable"]
+    assert services["graph"]["url"] == "bolt://127.0.0.1:1"
+    assert result.returncode == 4
+
+
+@pytest.mark.services
+def test_status_shows_a_stopped_service_as_down(tmp_path: Path, pg_url: str, amqp_url: str) -> None:
+    env = services_env(pg_url, TRACKTION_SERVICES__REDIS_URL="redis://:topsecret@127.0.0.1:1/0")
+    result = tracktion(tmp_path, "status", "--json", env=env)
+    services = by_name(json.loads(result.stdout))
+    assert not services["cache"]["reachable"]
+    assert services["cache"]["url"] == "redis://:***@127.0.0.1:1/0"
+    assert "topsecret" not in result.stdout
+    assert services["bus"]["reachable"]
+    assert result.returncode == 4
+
+
+@pytest.mark.services
+def test_command_with_broker_down_names_it(tmp_path: Path, pg_url: str, redis_url: str) -> None:
+    env = services_env(pg_url, TRACKTION_SERVICES__AMQP_URL="amqp://guest:guest@127.0.0.1:1/")
+    result = tracktion(tmp_path, "jobs", "ls", env=env)
+    assert result.returncode == 4
+    assert "RabbitMQ is not reachable at amqp://guest:***@127.0.0.1:1/" in result.stderr

@@ -1,0 +1,118 @@
+"""GUI test set-up: offscreen Qt, one shared QApplication, the qasync loop, and failing on slot errors.
+
+pytest-qt gives the session's single QApplication (``qapp``); every async test runs on a qasync loop over
+it, so coroutines and Qt events interleave exactly as in the app. Exceptions raised in Qt slots or in
+background tasks reach ``sys.excepthook``; the autouse fixture below collects them and fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+import qasync  # noqa: E402
+
+from backend.audio.encode import encode, tone  # noqa: E402
+
+
+def _qasync_loop() -> asyncio.AbstractEventLoop:
+    from PySide6.QtWidgets import QApplication
+
+    # The one QApplication of the session (pytest-qt's ``qapp`` fixture picks up this instance).
+    app = QApplication.instance() or QApplication([])
+    return qasync.QEventLoop(app)
+
+
+def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
+    """Async GUI tests run on a qasync loop over the shared QApplication, as the app does."""
+    return {"qasync": _qasync_loop}
+
+
+@pytest.fixture(autouse=True)
+def fail_on_slot_errors() -> Iterator[list[BaseException]]:
+    """Collect exceptions from slots and background tasks; any of them fails the test."""
+    errors: list[BaseException] = []
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        errors.append(exc)
+        previous(kind, exc, tb)
+
+    sys.excepthook = hook
+    try:
+        yield errors
+    finally:
+        sys.excepthook = previous
+    if errors:
+        pytest.fail(f"exception in a slot or background task: {errors[0]!r}", pytrace=False)
+
+
+def make_music(folder: Path, specs: list[dict[str, Any]]) -> list[Path]:
+    """Small real audio files (1 s) with tags; ``fmt`` picks the format (default mp3)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, spec in enumerate(specs):
+        spec = dict(spec)
+        fmt = spec.pop("fmt", "mp3")
+        ext = {"alac": ".m4a", "ogg": ".ogg", "opus": ".opus"}.get(fmt, "." + fmt)
+        path = folder / f"{i:02d} {spec.get('title', 'track')}{ext}"
+        encode(path, tone(1.0, seed=i, freq=220 + 40 * i), 22050, fmt, spec)
+        # An hour old: "stable" for the scanner's settle window, like music already on a disk.
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+        paths.append(path)
+    return paths
+
+
+async def next_signal(signal: Any, check: Any = None, timeout_s: float = 20.0) -> tuple[Any, ...]:
+    """Wait for the next emission of a Qt ``signal`` whose arguments pass ``check``."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def slot(*args: Any) -> None:
+        if not future.done() and (check is None or check(*args)):
+            future.set_result(args)
+
+    signal.connect(slot)
+    try:
+        return await asyncio.wait_for(future, timeout_s)
+    finally:
+        signal.disconnect(slot)
+
+
+async def rows_become(window: Any, count: int, timeout_s: float = 30.0) -> None:
+    """Wait until the library table shows ``count`` rows (live updates re-query as tracks arrive)."""
+    model = window.library.model
+    if model.rowCount() == count:
+        return
+    await next_signal(model.idsLoaded, lambda n, _s: n == count, timeout_s)
+
+
+@pytest.fixture
+async def window(qapp: Any, qtbot: Any, make_settings: Any) -> AsyncIterator[Any]:
+    """The real main window over an embedded library (catalog workers and watcher in-process)."""
+    from tracktion_gui.app import open_app_services
+    from tracktion_gui.asyncutil import cancel_all
+    from tracktion_gui.main_window import MainWindow
+
+    # A long settle window: the watcher leaves a file alone for 30 s after an outside change, so
+    # the conflict test decides when the library learns about it (test files are made an hour old).
+    settings = make_settings("embedded", library={"settle_window_s": 30, "debounce_ms": 50})
+    async with open_app_services(settings, worker_kinds=["catalog"]) as client:
+        w = MainWindow(client)
+        await w.start()
+        w.show()
+        try:
+            yield w
+        finally:
+            await w.shutdown()
+            await cancel_all()
+            w.close()
+            w.deleteLater()

@@ -1,0 +1,185 @@
+"""Fixtures of the part-2 view tests: one qasync loop, and a small real library analysed in embedded mode.
+
+The library is generated here (a few short tracks and one ~2-minute "recording", flagged as a mix by
+lowering ``library.mix_min_duration_s``), then catalogued, analysed and graphed by the real workers running
+in-process — the same pipeline ``tracktion scan --wait`` uses. It is built once per module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+T = TypeVar("T")
+
+SR = 22050
+# (file name, artist, title, bpm, key, style, seconds)
+TRACKS = [
+    ("a.flac", "Ava Lund", "Northern Drive", 124.0, "A minor", "four_on_floor", 24.0),
+    ("b.flac", "Ben Ortiz", "Glass Steps", 125.0, "E minor", "four_on_floor", 24.0),
+    ("c.wav", "Cleo Marr", "Low Tide", 126.0, "C major", "four_on_floor", 24.0),
+    ("d.flac", "Dario Vex", "Copper Sun", 124.0, "D minor", "breakbeat", 24.0),
+    ("e.wav", "Eli Sato", "Paper Moon", 100.0, "F# minor", "half_time", 24.0),
+]
+MIX_FILE = "recording.flac"
+MIX_PARTS = [
+    (124.0, "A minor", 0),
+    (125.0, "E minor", 1),
+    (126.0, "C major", 2),
+    (124.0, "D minor", 3),
+]
+MIX_PART_S = 40.0
+MIX_MIN_S = 90.0
+
+
+def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout_s: float = 120) -> T:
+    """Run a coroutine on the qasync loop (Qt events are processed meanwhile)."""
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
+
+
+@pytest.fixture(scope="session")
+def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """The asyncio loop running on the QApplication (as in the app: qasync, started once)."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+
+
+def write_music(folder: Path) -> list[float]:
+    """Generate the tracks and the recording; returns the recording's true transition times."""
+    from backend.audio.encode import write_tags
+    from backend.audio.synth import render_mix, render_track, write_audio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (name, artist, title, bpm, key, style, seconds) in enumerate(TRACKS):
+        samples = render_track(bpm, key, seconds, SR, style=style, seed=i)
+        write_audio(folder / name, samples, SR)
+        write_tags(folder / name, {"artist": artist, "title": title, "genre": "House"})
+    parts = [render_track(b, k, MIX_PART_S, SR, seed=10 + s) for b, k, s in MIX_PARTS]
+    mix, transitions = render_mix(parts, [8.0] * (len(parts) - 1), SR)
+    write_audio(folder / MIX_FILE, mix, SR)
+    write_tags(folder / MIX_FILE, {"artist": "Test DJ", "title": "Live at the Fixture Club"})
+    return transitions
+
+
+@dataclass
+class Library:
+    services: Any
+    music: Path
+    transitions: list[float]
+    ids: dict[str, int]  # file name → track id
+
+
+async def build_library(home: Path, music: Path, tracklists_url: str | None = None) -> Library:
+    """Scan ``music`` with every worker running in-process and wait until all follow-up work is done."""
+    from sqlalchemy import select
+
+    from backend.api import folders
+    from backend.config import settings_from_values
+    from backend.db.models import Track
+    from backend.services import open_services
+    from backend.worker.local import local_workers, wait_settled
+
+    tracklists: dict[str, Any] = {"min_interval_s": 0.0}
+    if tracklists_url:
+        tracklists["base_url"] = tracklists_url
+    settings = settings_from_values(
+        home,
+        {
+            "mode": "embedded",
+            "library": {"mix_min_duration_s": MIX_MIN_S, "settle_window_s": 0.0},
+            "tracklists": tracklists,
+            "worker": {"retry_base_delay_s": 0.05},
+        },
+    )
+    services = await open_services(settings)
+    async with local_workers(services):
+        _stats, correlation = await folders.scan(services, [str(music)], settle_s=0.0)
+        await wait_settled(services, correlation, timeout_s=300)
+    async with services.db.read() as session:
+        rows = (await session.execute(select(Track.id, Track.rel_path))).all()
+    return Library(services, music, [], {Path(p).name: i for i, p in rows})
+
+
+# ---- the 1001tracklists fixture pages, served locally at the site's paths ---------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+PAGES = (
+    Path(os.environ.get("TRACKTION_FIXTURES", REPO.parent / "shared" / "fixtures"))
+    / "1001tracklists"
+)
+ARMIN_PATH = "/tracklist/2r5rr53t/armin-van-buuren-kislashki-two-is-one.html"
+SERVED = {
+    ARMIN_PATH: "tracklist_armin-kiki-amf-2025_simple-all-cued.html",
+    "/search/result.php": "search_no-result.html",
+}
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 serving the saved pages (read from ../shared, never copied)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            path = self.path.split("?")[0]
+            if path == "/robots.txt":
+                body = b"User-agent: *\nDisallow: /user/\n"
+            elif path in SERVED:
+                body = (PAGES / SERVED[path]).read_bytes()
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            self._serve()
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    if not (PAGES / SERVED[ARMIN_PATH]).exists():
+        pytest.fail(f"fixture pages missing under {PAGES} (set TRACKTION_FIXTURES)")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def library(
+    qloop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Library]:
+    """Five short tracks and a ~2-minute recording, catalogued, analysed and graphed by the real workers."""
+    base = tmp_path_factory.mktemp("gui_views")
+    transitions = write_music(base / "music")
+    lib = run(qloop, build_library(base / "home", base / "music"), 300)
+    lib.transitions = transitions
+    yield lib
+    run(qloop, lib.services.close())

@@ -1,0 +1,78 @@
+"""Live updates: bus events collected and applied to the views in batches (never one repaint per event)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer
+
+from backend.messaging.contracts import Envelope
+
+if TYPE_CHECKING:
+    from tracktion_gui.main_window import MainWindow
+
+FLUSH_MS = 250  # at most four table updates a second while a scan pours in
+STRUCTURAL = {"track.added", "track.removed", "track.moved", "track.relinked", "track.missing"}
+PATTERNS = ("track.*", "job.updated", "graph.updated", "tracklist.*", "recording.analyzed")
+
+
+class LiveUpdates(QObject):
+    """Subscribes to the bus and flushes changes to the window every :data:`FLUSH_MS`."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._changed: set[int] = set()
+        self._structural = False
+        self._jobs = False
+        self._unsubscribe: Callable[[], Awaitable[None]] | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(FLUSH_MS)
+        self.timer.timeout.connect(self.flush)
+        self.events_seen = 0
+
+    async def start(self) -> None:
+        self._unsubscribe = await self.window.client.subscribe(PATTERNS, self._on_event)
+        self.timer.start()
+
+    async def stop(self) -> None:
+        self.timer.stop()
+        if self._unsubscribe is not None:
+            await self._unsubscribe()
+            self._unsubscribe = None
+
+    async def _on_event(self, message: Envelope[Any]) -> None:
+        self.events_seen += 1
+        payload = message.payload
+        if message.type == "job.updated":
+            self._jobs = True
+            return
+        if message.type in STRUCTURAL:
+            self._structural = True
+        ids = getattr(payload, "track_ids", None)
+        if ids is None and getattr(payload, "track_id", None) is not None:
+            ids = (payload.track_id,)
+        if ids:
+            self._changed.update(int(i) for i in ids)
+
+    def flush(self) -> None:
+        """Apply what arrived since the last flush."""
+        w = self.window
+        if self._structural:
+            self._structural = False
+            w.library.model.requery()
+            w.refresh_sidebar()
+        if self._changed:
+            changed, self._changed = self._changed, set()
+            w.library.model.refresh_tracks(sorted(changed))
+            if w.library.current_id() in changed:
+                w.library.detail.show_track(w.library.current_id())
+            w.refresh_sidebar()
+        if self._jobs:
+            self._jobs = False
+            w.refresh_status()
+            if w.current_view() == "jobs":
+                w.jobs.reload()
+            if w.current_view() == "folders":
+                w.folders.reload()

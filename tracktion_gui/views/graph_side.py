@@ -1,0 +1,126 @@
+"""The side panel of the graph view: next-track suggestions and the set planner (A → B in N steps)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.graph.port import SetPath, Suggestion, TrackNode
+
+
+def node_text(node: TrackNode | None, *, short: bool = False) -> str:
+    """ "Artist – Title · 124.0 BPM · 8A · E6" (or just the title when short)."""
+    if node is None:
+        return "?"
+    name = node.title or f"Track {node.id}"
+    if node.artist:
+        name = f"{node.artist} – {name}"
+    if short:
+        return name if len(name) <= 28 else name[:27] + "…"
+    facts = [f"{node.bpm:.1f} BPM" if node.bpm else "", node.camelot or ""]
+    if node.energy is not None:
+        facts.append(f"E{node.energy:.0f}")
+    return " · ".join([name, *(f for f in facts if f)])
+
+
+class GraphSidePanel(QWidget):
+    """Suggestions list and set planner; emits what the user asks for, the page does the work."""
+
+    open_track = Signal(int)
+    plan_requested = Signal(int, int, object)  # a, b, steps (None = shortest)
+    save_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.current = -1
+        self.a = -1
+        self.b = -1
+        self.suggestion_list = QListWidget()
+        self.suggestion_list.itemActivated.connect(self._activate)
+        self.a_label = QLabel("A: –")
+        self.b_label = QLabel("B: –")
+        set_a = QPushButton("Selected → A")
+        set_b = QPushButton("Selected → B")
+        set_a.clicked.connect(lambda: self.set_ends(self.current, self.b))
+        set_b.clicked.connect(lambda: self.set_ends(self.a, self.current))
+        self.steps = QSpinBox()
+        self.steps.setRange(0, 30)
+        self.steps.setSpecialValueText("shortest")
+        self.steps.setPrefix("")
+        self.plan_button = QPushButton("Plan set")
+        self.plan_button.clicked.connect(self._plan)
+        self.path_list = QListWidget()
+        self.path_list.itemActivated.connect(self._activate)
+        self.save_button = QPushButton("Save as M3U8…")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_requested)
+
+        planner = QGroupBox("Set planner")
+        grid = QVBoxLayout(planner)
+        for label, button in ((self.a_label, set_a), (self.b_label, set_b)):
+            row = QHBoxLayout()
+            row.addWidget(label, 1)
+            row.addWidget(button)
+            grid.addLayout(row)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Steps"))
+        row.addWidget(self.steps)
+        row.addWidget(self.plan_button)
+        grid.addLayout(row)
+        grid.addWidget(self.path_list, 1)
+        grid.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("<b>Next-track suggestions</b>"))
+        layout.addWidget(self.suggestion_list, 1)
+        layout.addWidget(planner, 1)
+
+    def set_current(self, track_id: int) -> None:
+        self.current = track_id
+        if self.a < 0:
+            self.set_ends(track_id, self.b)
+
+    def set_ends(self, a: int, b: int) -> None:
+        self.a, self.b = a, b
+        self.a_label.setText(f"A: track {a}" if a >= 0 else "A: –")
+        self.b_label.setText(f"B: track {b}" if b >= 0 else "B: –")
+
+    def show_suggestions(self, suggestions: list[Suggestion]) -> None:
+        self.suggestion_list.clear()
+        for s in suggestions:
+            item = QListWidgetItem(f"{node_text(s.track)}  ({s.score:.2f})")
+            item.setData(Qt.ItemDataRole.UserRole, s.track.id)
+            item.setToolTip("\n".join(s.reasons))
+            self.suggestion_list.addItem(item)
+
+    def show_path(self, path: SetPath | None) -> None:
+        self.path_list.clear()
+        self.save_button.setEnabled(path is not None)
+        if path is None:
+            self.path_list.addItem("No mixable path")
+            return
+        reasons = ["start", *("; ".join(h.reasons) or h.kind for h in path.hops)]
+        for i, (track, why) in enumerate(zip(path.tracks, reasons, strict=False)):
+            item = QListWidgetItem(f"{i + 1}. {node_text(track)}")
+            item.setData(Qt.ItemDataRole.UserRole, track.id)
+            item.setToolTip(why)
+            self.path_list.addItem(item)
+
+    def _plan(self) -> None:
+        if self.a >= 0 and self.b >= 0:
+            self.plan_requested.emit(self.a, self.b, self.steps.value() or None)
+
+    def _activate(self, item: QListWidgetItem) -> None:
+        track_id = item.data(Qt.ItemDataRole.UserRole)
+        if track_id is not None:
+            self.open_track.emit(int(track_id))
