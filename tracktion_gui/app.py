@@ -48,15 +48,19 @@ def run_from_cli(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(True)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    demo = bool(getattr(args, "demo", False))
     try:
         with loop:
-            return loop.run_until_complete(
-                run_app(
-                    app, settings, screenshot=screenshot, demo=bool(getattr(args, "demo", False))
-                )
-            )
+            code = loop.run_until_complete(run_app(app, settings, screenshot=screenshot, demo=demo))
     finally:
         asyncio.set_event_loop(None)
+    # Tear the Qt objects down while the interpreter is fully alive: collecting them during
+    # interpreter finalization crashes some Qt add-ons (multimedia, OpenGL) in PySide6.
+    import gc
+
+    gc.collect()
+    app.processEvents()
+    return code
 
 
 async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: bool) -> int:
@@ -107,7 +111,10 @@ async def open_app_services(
             await stack.enter_async_context(local_workers(services, worker_kinds))
             if watch:
                 await stack.enter_async_context(_watcher(services))
-        yield LibraryClient(services)
+        client = LibraryClient(services)
+        await client.start()
+        stack.push_async_callback(client.stop)
+        yield client
 
 
 @asynccontextmanager
@@ -156,18 +163,31 @@ async def _run_window(
         await cancel_all()
 
 
-async def _ensure_demo(window: Any) -> None:
-    from backend.worker.local import wait_settled
-
+async def _ensure_demo(window: Any, timeout_s: float = 300.0) -> None:
+    """Add the demo library (once) and wait until the in-process workers have worked through it."""
     home_demo = window.client.settings.home / "demo"
     folders = await window.client.folders()
-    if any(Path(f["path"]) == home_demo.resolve() for f in folders):
-        return
-    await window.folders.add_demo()
+    if not any(Path(f["path"]) == home_demo.resolve() for f in folders):
+        await window.folders.add_demo()
     with contextlib.suppress(TimeoutError):
-        await wait_settled(window.client.services, None, timeout_s=120)
+        await asyncio.wait_for(_workers_idle(window.client), timeout_s)
     await window.library.model.requery()
     await window.refresh_sidebar_now()
+
+
+async def _workers_idle(client: Any) -> None:
+    """Return when no job of a worker kind running in this process is open (others never finish)."""
+    from backend.worker.local import available_kinds
+
+    kinds = set(available_kinds())
+    while True:
+        jobs = await client.jobs(limit=1000)
+        if not any(
+            j["status"] in ("queued", "running", "retrying") and j["kind"].split(":")[0] in kinds
+            for j in jobs
+        ):
+            return
+        await asyncio.sleep(0.5)  # polling a status the workers write; a screenshot run only
 
 
 def _first_run(window: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 _tasks: set[asyncio.Task[Any]] = set()
@@ -56,6 +56,34 @@ class Replaceable:
     def cancel(self) -> None:
         if self.task is not None and not self.task.done():
             self.task.cancel()
+
+
+class Coalescing:
+    """Refreshes that must not cancel each other: a request while one runs schedules one more run.
+
+    The returned task finishes only after a run that started after the latest request, so awaiting
+    it always yields fresh data (the jobs and folders panels reload this way on every event burst).
+    """
+
+    def __init__(self, factory: Callable[[], Coroutine[Any, Any, Any]], name: str) -> None:
+        self.factory = factory
+        self.name = name
+        self.task: asyncio.Task[Any] | None = None
+        self._again = False
+
+    def request(self) -> asyncio.Task[Any]:
+        if self.task is not None and not self.task.done():
+            self._again = True
+            return self.task
+        self.task = spawn(self._run(), self.name)
+        return self.task
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            await self.factory()
+            if not self._again:
+                return
 
 
 def pending() -> int:

@@ -10,6 +10,7 @@ and consecutive errors) so a corrupt file can never hang a worker.
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,33 @@ def _declared_duration(container: Any, stream: Any) -> float | None:
     if container.duration is not None:
         return float(container.duration) / 1_000_000.0
     return None
+
+
+def _missing_pcm_bytes(path: Path, size: int) -> int:
+    """Bytes a WAV/AIFF header promises beyond the end of the file (ffmpeg silently plays what is there).
+
+    Streaming writers put 0 or 0xFFFFFFFF in the size field when they cannot seek back: not truncation.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return 0
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        tag, order = b"data", "<"
+    elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        tag, order = b"SSND", ">"
+    else:
+        return 0
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, (length,) = head[pos : pos + 4], struct.unpack(order + "I", head[pos + 4 : pos + 8])
+        if chunk == tag:
+            if length in (0, 0xFFFFFFFF):
+                return 0
+            return max(0, pos + 8 + length - size)
+        pos += 8 + length + (length & 1)
+    return 0
 
 
 def _frame_planes(frame: Any, channels: int) -> list[npt.NDArray[np.float32]]:
@@ -209,6 +237,9 @@ class AudioStream:
         info = self.info
         if self.decoded_samples == 0:
             raise DecodeError("no decodable audio (truncated or corrupt file)", self.path)
+        missing = _missing_pcm_bytes(self.path, self._size)
+        if missing > 0:
+            raise DecodeError(f"truncated file: {missing} bytes of audio data missing", self.path)
         declared = info.duration_s
         if info.exact_duration and declared and self.decoded_s < declared - max(0.5, 0.02 * declared):
             raise DecodeError(

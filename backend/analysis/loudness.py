@@ -145,6 +145,8 @@ class PeakMeter:
                 continue
             a = np.abs(channel)
             idx = idx[(a[idx] >= a[idx - 1]) & (a[idx] >= a[idx + 1])]
+            if idx.size == 0:
+                continue
             best = 0.0
             for start in (idx - h, idx - h + 1):  # between samples i-1..i and i..i+1
                 windows = channel[start[:, None] + np.arange(12)].astype(np.float64)

@@ -1,11 +1,11 @@
 """Tempo, metrical level, beat grid and downbeat from onset-strength envelopes.
 
 1. Periodicity: autocorrelation of the (locally mean-removed) onset envelopes, full band and kick band.
-2. Candidates: peaks of a salience curve over 60–200 BPM. The metrical level is chosen among the
-   best peak and its ½, ⅔, 3⁄2 and 2 multiples by salience × a broad log-normal prior (centre ~128
-   BPM) × a bonus when the kick band pulses at that level — the usual DJ convention ("the kick marks
-   the beat"), which is what fixes the ½×/2× mistakes of plain beat trackers.
-3. Beats: librosa's dynamic-programming tracker at the chosen tempo, each beat refined to its onset
+2. Candidates: peaks of a salience curve (beat lag + its double) over 60–200 BPM, weighted by a
+   log-normal prior centred on 140 BPM (0.7 octave wide) — club music's range, which is what fixes
+   most ½×/2× choices of plain beat trackers; the runner-up at a metrical ratio (½, ⅔, 3⁄2, 2) is
+   reported as the alternative.
+3. Beats: a phase-locked comb at the chosen tempo (see track_beats), each beat refined to its onset
    peak (parabolic interpolation), then a robust line fit of beat time vs index: its slope gives the
    BPM to 0.1 and its residual tells whether the tempo is steady (grid) or not (beat list).
 4. Downbeat: the beat phase (of 4) with the most kick + harmonic change.
@@ -18,15 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import fft as sfft
+from scipy.interpolate import CubicSpline
 from scipy.ndimage import uniform_filter1d
+from scipy.signal import find_peaks
 
 FloatArray = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
 
 MIN_BPM, MAX_BPM = 60.0, 200.0
-PRIOR_CENTER_BPM, PRIOR_WIDTH_OCT = 128.0, 0.9
-MIN_CONFIDENCE = 0.12  # below this the signal has no usable pulse (noise, ambient, silence)
+PRIOR_CENTER_BPM, PRIOR_WIDTH_OCT = 140.0, 0.7
+COMB_WEIGHT = 0.5
+METRICAL_RATIOS = (0.5, 2.0 / 3.0, 1.5, 2.0)
+MIN_CONFIDENCE = 0.3  # below this there is no usable pulse (noise: ~0.15, music: 0.6-1)
 STEADY_RESIDUAL_S = 0.012
+WINDOW_BEATS, BEATS_PER_STEP = 8, 4
 ONSET_LAG_S = 0.0  # systematic delay of flux peaks vs true onsets, calibrated on clicks
 
 
@@ -66,43 +71,45 @@ def autocorrelation(env: F64, max_lag: int) -> F64:
     return r / r[0] if r[0] > 0 else np.zeros(len(r))
 
 
-def _at(r: F64, lag: float) -> float:
-    """Autocorrelation at a fractional lag: the best of the neighbouring bins (peaks are sharp)."""
-    i = int(lag)
-    if i + 1 >= len(r) or i < 1:
-        return 0.0
-    frac = lag - i
-    return float(max(r[i] * (1 - frac) + r[i + 1] * frac, r[i], r[i + 1]) if frac else r[i])
+def _interpolator(r: F64) -> CubicSpline:
+    # Lags are whole frames (~23 ms, 4.5 % of a beat at 120 BPM); a spline through the
+    # autocorrelation locates peaks between frames so fast tempos are not mis-binned.
+    return CubicSpline(np.arange(len(r)), r)
 
 
-def salience(r: F64, fps: float, bpm: float) -> float:
-    """Periodicity strength at ``bpm``: the beat lag plus its first multiples (comb)."""
-    lag = 60.0 * fps / bpm
-    return _at(r, lag) + 0.5 * _at(r, 2 * lag) + 0.25 * _at(r, 4 * lag)
-
-
-def _prior(bpm: float) -> float:
-    return float(np.exp(-0.5 * (np.log2(bpm / PRIOR_CENTER_BPM) / PRIOR_WIDTH_OCT) ** 2))
+def _prior(bpm: F64) -> F64:
+    return np.asarray(np.exp(-0.5 * (np.log2(bpm / PRIOR_CENTER_BPM) / PRIOR_WIDTH_OCT) ** 2))
 
 
 def choose_tempo(r_full: F64, r_low: F64, fps: float) -> tuple[float, float, float | None]:
-    """Coarse tempo, its periodicity strength and the runner-up metrical level."""
-    grid = np.arange(MIN_BPM, MAX_BPM + 0.01, 0.25)
-    curve = np.array([salience(r_full, fps, b) for b in grid])
-    best = float(grid[int(np.argmax(curve))])
-    scored: dict[float, float] = {}
-    for mult in (0.5, 2.0 / 3.0, 1.0, 1.5, 2.0):
-        cand = best * mult
-        if not MIN_BPM <= cand <= MAX_BPM:
-            continue
-        local = grid[np.abs(grid - cand) <= cand * 0.02]  # re-centre on the local peak
-        cand = float(local[int(np.argmax([salience(r_full, fps, b) for b in local]))])
-        kick = max(0.0, _at(r_low, 60.0 * fps / cand)) - max(0.0, _at(r_low, 30.0 * fps / cand))
-        scored[cand] = salience(r_full, fps, cand) * _prior(cand) * (1.0 + max(0.0, kick))
-    ranked = sorted(scored, key=lambda c: -scored[c])
-    chosen = ranked[0]
-    strength = _at(r_full, 60.0 * fps / chosen)
-    return chosen, strength, (ranked[1] if len(ranked) > 1 else None)
+    """Coarse tempo, its periodicity strength (0..1) and the runner-up metrical level.
+
+    Candidates are the peaks of r(L) + ½·r(2L) over 60–200 BPM (L = beat lag); each is weighted by a
+    log-normal tempo prior, and the best wins. ``r_low`` (kick band) is kept for the timeline's use.
+    """
+    del r_low  # measured: the kick-band bonus did not improve the choice on the benchmark corpus
+    spline = _interpolator(r_full)
+    grid = np.arange(MIN_BPM, MAX_BPM + 0.01, 0.1)
+    lags = 60.0 * fps / grid
+    ok = 2 * lags < len(r_full) - 1
+    grid, lags = grid[ok], lags[ok]
+    if len(grid) < 3:
+        return float(PRIOR_CENTER_BPM), 0.0, None
+    curve = spline(lags) + COMB_WEIGHT * spline(2 * lags)
+    peaks, _ = find_peaks(curve)
+    if len(peaks) == 0:
+        peaks = np.array([int(np.argmax(curve))])
+    scores = curve[peaks] * _prior(grid[peaks])
+    order = np.argsort(-scores)
+    best = float(grid[peaks[order[0]]])
+    strength = float(max(0.0, spline(60.0 * fps / best)))
+    alternative = None
+    for i in order[1:]:
+        ratio = float(grid[peaks[i]]) / best
+        if any(abs(ratio - m) < 0.03 * m for m in METRICAL_RATIOS):
+            alternative = float(grid[peaks[i]])
+            break
+    return best, strength, alternative
 
 
 def _refine_peaks(env: F64, frames: npt.NDArray[np.int64], radius: int) -> F64:
@@ -121,37 +128,68 @@ def _refine_peaks(env: F64, frames: npt.NDArray[np.int64], radius: int) -> F64:
     return out
 
 
-def _fit_line(times: F64) -> tuple[float, float, F64]:
-    """Robust fit times ≈ a + p·k (two passes dropping outliers); returns (a, p, residuals)."""
-    k = np.arange(len(times), dtype=np.float64)
-    keep = np.ones(len(times), dtype=bool)
-    a = p = 0.0
-    for _ in range(2):
-        p, a = np.polyfit(k[keep], times[keep], 1)
-        res = times - (a + p * k)
-        mad = np.median(np.abs(res[keep])) + 1e-4
-        keep = np.abs(res) < 4 * mad
-        if keep.sum() < 4:
-            keep[:] = True
-            break
-    return float(a), float(p), times - (a + p * k)
+def _fit_line(times: F64) -> tuple[float, float, F64, F64]:
+    """Robust fit times ≈ a + p·k: median slopes over several beat distances (Theil–Sen style, so
+    spurious beats at the edges cannot bend it), then least squares on the inliers (±25 ms).
+
+    Returns (a, p, residuals, inlier mask).
+    """
+    n = len(times)
+    k = np.arange(n, dtype=np.float64)
+    slopes = [np.diff(times[::m]) / m for m in (1, 2, 3, 4, 8, 16, 32, 64) if n > m]
+    period = float(np.median(np.concatenate(slopes)))
+    a = float(np.median(times - period * k))
+    keep = np.abs(times - (a + period * k)) < 0.025
+    if keep.sum() >= 4:
+        period, a = (float(v) for v in np.polyfit(k[keep], times[keep], 1))
+        keep = np.abs(times - (a + period * k)) < 0.025
+    return a, period, times - (a + period * k), keep
 
 
-def track_beats(env: F64, fps: float, bpm: float, hop_s: float) -> F64:
-    """Beat times (s) by dynamic programming at ``bpm`` (librosa's tracker, compiled once per process)."""
-    import librosa  # imported here: heavy, and the pool warms it once per process
+def _sample(env: F64, positions: F64) -> F64:
+    """Envelope at fractional frame positions (linear interpolation, 0 outside)."""
+    i = np.floor(positions).astype(np.int64)
+    frac = positions - i
+    ok = (i >= 0) & (i + 1 < len(env))
+    i = np.where(ok, i, 0)
+    return np.where(ok, env[i] * (1 - frac) + env[i + 1] * frac, 0.0)
 
-    sr = 22050
-    hop = max(1, int(round(hop_s * sr)))
-    _, frames = librosa.beat.beat_track(
-        onset_envelope=env.astype(np.float32), sr=sr, hop_length=hop, bpm=bpm, tightness=400,
-        trim=False, units="frames",
-    )  # fmt: skip
-    frames = np.asarray(frames, dtype=np.int64)
-    if len(frames) == 0:
+
+def track_beats(env: F64, fps: float, bpm: float) -> F64:
+    """Beat times (s) at about ``bpm``: a phase-locked comb that follows slow tempo drift.
+
+    Every BEATS_PER_STEP beats, the next window of WINDOW_BEATS beats is fitted by trying small
+    phase shifts (±⅙ beat) and period changes (±3 %) and keeping the pair whose comb teeth collect the
+    most onset strength; its first beats are emitted and the window moves on. Pure numpy and
+    vectorised per window (no compiled DP), so it costs ~1 ms per window even for a 3-hour mix.
+    """
+    period = 60.0 * fps / bpm
+    n = len(env)
+    if n < 2 * period:
         return np.zeros(0)
+    k = np.arange(WINDOW_BEATS, dtype=np.float64)
+    # Initial phase: the comb over the first window, at every 1/8 frame of one period.
+    phases = np.arange(0.0, period, 0.125)
+    first = _sample(env, phases[:, None] + k[None, :] * period).sum(axis=1)
+    pos = float(phases[int(np.argmax(first))])
+    shifts = np.linspace(-period / 6, period / 6, 17)
+    scales = np.linspace(0.97, 1.03, 13)
+    beats: list[float] = []
+    for _ in range(int(n / period) + 2):  # bounded: each step advances by ≥ 0.97·period·BEATS_PER_STEP
+        if pos >= n:
+            break
+        offs = shifts[:, None, None] + (k[None, None, :] * period * scales[None, :, None])
+        score = _sample(env, pos + offs).sum(axis=2)
+        # Prefer no change when the evidence is flat (silent passages keep the grid).
+        score -= 1e-3 * (np.abs(shifts)[:, None] + np.abs(scales - 1)[None, :] * period)
+        si, pi = np.unravel_index(int(np.argmax(score)), score.shape)
+        start, step = pos + shifts[si], period * scales[pi]
+        beats.extend(start + step * np.arange(BEATS_PER_STEP))
+        pos = start + step * BEATS_PER_STEP
+        period = 0.8 * period + 0.2 * step  # follow drift, but slowly
+    frames = np.asarray([b for b in beats if b < n - 1])
     radius = max(1, int(round(60.0 * fps / bpm / 8)))
-    return _refine_peaks(env, frames, radius) / fps
+    return _refine_peaks(env, np.round(frames).astype(np.int64), radius) / fps
 
 
 def estimate_tempo(onset: FloatArray, onset_low: FloatArray, fps: float, *,
@@ -172,14 +210,16 @@ def estimate_tempo(onset: FloatArray, onset_low: FloatArray, fps: float, *,
     if confidence < MIN_CONFIDENCE:
         return TempoResult(None, round(confidence, 3))
     # Frame k of the envelope describes the window centred on (k + 1) hops (see spectral.py).
-    beats = track_beats(env, fps, coarse, 1.0 / fps) + 1.0 / fps - ONSET_LAG_S
+    beats = track_beats(env, fps, coarse) + 1.0 / fps - ONSET_LAG_S
     if len(beats) < 4:
         return TempoResult(round(coarse, 1), round(confidence, 3), alternative)
-    a, period, residuals = _fit_line(beats)
+    a, period, residuals, inliers = _fit_line(beats)
     bpm = 60.0 / period if period > 0 else coarse
     if abs(bpm / coarse - 1) > 0.04:  # the fit went astray (tempo changes): trust the local median
         bpm = 60.0 / float(np.median(np.diff(beats)))
-    steady = float(np.sqrt(np.mean(residuals**2))) < STEADY_RESIDUAL_S
+    # Steady = nearly every beat sits on one straight grid (a few spurious edge beats are tolerated).
+    spread = float(np.sqrt(np.mean(residuals[inliers] ** 2))) if inliers.any() else 1.0
+    steady = inliers.mean() >= 0.9 and spread < STEADY_RESIDUAL_S
     grid_beats = a + period * np.arange(len(beats)) if steady else beats
     downbeat = _downbeat(grid_beats, accents, low, fps)
     if alternative is not None:

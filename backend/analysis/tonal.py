@@ -26,6 +26,7 @@ _EDMA_MAJOR = [0.165, 0.047, 0.083, 0.067, 0.100, 0.093, 0.053, 0.132, 0.052, 0.
 _EDMA_MINOR = [0.172, 0.040, 0.076, 0.121, 0.056, 0.085, 0.050, 0.135, 0.075, 0.050, 0.092, 0.048]
 
 MIN_TONALNESS = 0.10  # chroma flatter than this (noise, unpitched drums) gets no key
+BASS_WEIGHT = 1.0  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
 
 
 def _profile(a: list[float], b: list[float], mix: float) -> npt.NDArray[np.float64]:
@@ -76,9 +77,23 @@ def key_scores(summary: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(TEMPLATES @ (z / std) / 12.0)
 
 
+def combined_summary(chroma: FloatArray, weights: FloatArray | None = None) -> npt.NDArray[np.float64]:
+    """Bass + upper-register chroma summaries (each normalised to sum 1) for (frames, 24) chroma."""
+    if chroma.ndim == 2 and chroma.shape[1] == 12:
+        return chroma_summary(chroma, weights)
+    parts = []
+    for part in (chroma[:, 12:], chroma[:, :12]):
+        summary = chroma_summary(part, weights)
+        parts.append(summary / summary.sum() if summary.sum() > 0 else summary)
+    return np.asarray(parts[0] + BASS_WEIGHT * parts[1])
+
+
 def estimate_key(chroma: FloatArray, weights: FloatArray | None = None) -> tuple[Key | None, float]:
-    """Best key and a 0..1 confidence; (None, 0) for atonal or silent audio."""
-    summary = chroma_summary(chroma, weights)
+    """Best key and a 0..1 confidence; (None, 0) for atonal or silent audio.
+
+    ``chroma`` is (frames, 24) from spectral.py (bass then upper register) or plain (frames, 12).
+    """
+    summary = combined_summary(chroma, weights)
     tonal = tonalness(summary)
     if tonal < MIN_TONALNESS:
         return None, 0.0

@@ -7,6 +7,8 @@ arrive through :meth:`subscribe`. No Qt here, so the same client serves tests an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,10 @@ from backend.api import folders as folders_api
 from backend.api import jobs as jobs_api
 from backend.api import library
 from backend.api.commands import enqueue
-from backend.api.library import EditOutcome, IdsResult
+from backend.api.library import EditOutcome, IdCache, IdsResult
 from backend.config import Settings, save_settings
 from backend.db.models import LibraryRoot
+from backend.library.search import SearchIndex
 from backend.messaging.contracts import Envelope, Payload
 from backend.services import Services
 from backend.worker.jobs import counts_by_status
@@ -32,6 +35,35 @@ class LibraryClient:
         self.services = services
         # root path → (phase, done, total) of a scan running in this process.
         self.scan_progress: dict[str, tuple[str, int, int]] = {}
+        self.search_index = SearchIndex()
+        self.id_cache = IdCache()
+        self._unsubscribe: Callable[[], Awaitable[None]] | None = None
+        self._index_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Keep the in-memory search index and id cache in step with the library (call once).
+
+        The index loads in the background; searches use SQL until it is ready.
+        """
+        self._unsubscribe = await self.services.bus.subscribe(["track.*"], self._on_tracks)
+        self._index_task = asyncio.create_task(self._load_index(), name="bg:search-index")
+
+    async def _load_index(self) -> None:
+        await self.search_index.load(self.services)
+        self.id_cache.clear()
+
+    async def stop(self) -> None:
+        if self._unsubscribe is not None:
+            await self._unsubscribe()
+            self._unsubscribe = None
+        if self._index_task is not None and not self._index_task.done():
+            self._index_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._index_task
+
+    async def _on_tracks(self, message: Envelope[Any]) -> None:
+        self.id_cache.clear()
+        await self.search_index.refresh(self.services, getattr(message.payload, "track_ids", ()))
 
     @property
     def settings(self) -> Settings:
@@ -63,13 +95,19 @@ class LibraryClient:
 
     async def edit(self, track_ids: Sequence[int], changes: Mapping[str, Any]) -> EditOutcome:
         """Write tag ``changes`` into the files of ``track_ids`` (one undoable batch)."""
-        return await library.edit_tags(self.services, track_ids, changes)
+        return await self._edited(await library.edit_tags(self.services, track_ids, changes))
 
     async def undo(self) -> EditOutcome:
-        return await library.undo(self.services)
+        return await self._edited(await library.undo(self.services))
 
     async def redo(self) -> EditOutcome:
-        return await library.redo(self.services)
+        return await self._edited(await library.redo(self.services))
+
+    async def _edited(self, outcome: EditOutcome) -> EditOutcome:
+        # The edit's own track.updated event does this too; doing it here makes the next query exact.
+        self.id_cache.clear()
+        await self.search_index.refresh(self.services, outcome.written)
+        return outcome
 
     # ---- watched folders --------------------------------------------------------------------------------
 

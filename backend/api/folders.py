@@ -215,8 +215,10 @@ async def scan(
 
     started = time.monotonic()
     catalog = Cataloguer(services, emit, progress, settle_s)
+    catalog.defer_gone = len(root_ids) > 1
     total = ScanStats()
     for root_id in root_ids:
         total.merge(await catalog.scan(root_id, full=full))
+    await catalog.finish(total)
     total.seconds = time.monotonic() - started
     return total, correlation_id

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from backend.db.models import AnalysisResult, LibraryRoot, Track
 from backend.library import journal
 from backend.library.query import compile_query
+from backend.library.search import SearchIndex
 from backend.library.tagwriter import EDITABLE_FIELDS, TagConflict, TagWriteError, write_tags
 from backend.messaging.contracts import TracksUpdated, new
 from backend.services import Services
@@ -90,20 +91,66 @@ def _order(sort: str, descending: bool) -> list[Any]:
         # "10A" after "9B": order by length first, so the wheel sorts 1A…12B.
         keys.append(func.length(column))
     keys.append(column)
-    keys.append(Track.id)
+    keys.append(Track.id)  # a stable order among equal values
     return [k.desc() if descending else k.asc() for k in keys]
 
 
+class IdCache:
+    """The last structured query's id vector, reused while only free words change (typing)."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, str, bool] | None = None
+        self.ids: list[int] = []
+
+    def clear(self) -> None:
+        self.key = None
+        self.ids = []
+
+
 async def track_ids(
-    services: Services, text: str = "", sort: str = "artist", descending: bool = False
+    services: Services,
+    text: str = "",
+    sort: str = "artist",
+    descending: bool = False,
+    index: SearchIndex | None = None,
+    cache: IdCache | None = None,
 ) -> IdsResult:
-    """Ids of the tracks matching the query ``text``, sorted by column ``sort`` in the database."""
+    """Ids of the tracks matching the query ``text``, sorted by column ``sort`` in the database.
+
+    With a loaded ``index`` the free words are matched in memory over the database's sorted ids (and
+    ``cache`` keeps those ids while only the words change); otherwise everything runs in SQL.
+    """
     started = time.perf_counter()
-    compiled = compile_query(text)
-    query = select(Track.id).where(compiled.where).order_by(*_order(sort, descending))
-    async with services.db.read() as session:
-        ids = list((await session.execute(query)).scalars().all())
-    return IdsResult(ids, compiled.errors, time.perf_counter() - started)
+    in_memory = index is not None and index.loaded
+    compiled = compile_query(text, services.db.dialect, words_apart=in_memory)
+    key = (compiled.structured, sort, descending)
+    if cache is not None and in_memory and cache.key == key:
+        ids = cache.ids
+    else:
+        order = _order(sort, descending)
+        async with services.db.read() as session:
+            ids = await _ordered_ids(session, compiled.where, order, services.db.dialect)
+        if cache is not None and in_memory:
+            cache.key, cache.ids = key, ids
+    if in_memory and index is not None and (compiled.words or compiled.negated_words):
+        ids = index.filter(ids, compiled.words, compiled.negated_words)
+    return IdsResult(list(ids), compiled.errors, time.perf_counter() - started)
+
+
+async def _ordered_ids(session: Any, where: Any, order: list[Any], dialect: str) -> list[int]:
+    """The ids as ONE aggregated value: 100k rows cost one row's overhead instead of 100k (5-10x)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        agg = select(func.array_agg(aggregate_order_by(Track.id, *order))).where(where)
+        values = (await session.execute(agg)).scalar()
+        return list(values or [])
+    if dialect == "sqlite":
+        # SQLite before 3.44 has no ORDER BY inside group_concat; it keeps an ordered subquery's order.
+        ordered = select(Track.id.label("id")).where(where).order_by(*order).subquery()
+        joined = (await session.execute(select(func.group_concat(ordered.c.id, ",")))).scalar()
+        return [int(x) for x in joined.split(",")] if joined else []
+    return list((await session.execute(select(Track.id).where(where).order_by(*order))).scalars())
 
 
 async def rows(

@@ -204,27 +204,32 @@ class WaveformData:
 
 
 def waveform_from_analysis(waveform: Any, duration_s: float) -> WaveformData:
-    """Adapt the analysis package's ``Waveform`` object to :class:`WaveformData`."""
+    """Adapt ``backend.analysis.waveform.Waveform`` (uint8 peaks and band levels) to :class:`WaveformData`.
+
+    Peaks are symmetric amplitudes 0..255 → ±0..1; bands are scaled by one per-file factor, so 0..255 →
+    0..1 keeps their relative loudness over time (what the colours show).
+    """
     levels = []
     for level in waveform.levels:
+        peak = np.asarray(level.peak, dtype=np.float32) / np.float32(255.0)
         levels.append(
             WaveLevel(
-                seconds_per_bin=float(level.seconds_per_bin),
-                minimum=np.asarray(level.minimum, dtype=np.float32),
-                maximum=np.asarray(level.maximum, dtype=np.float32),
-                low=np.asarray(level.low, dtype=np.float32),
-                mid=np.asarray(level.mid, dtype=np.float32),
-                high=np.asarray(level.high, dtype=np.float32),
+                seconds_per_bin=1.0 / float(level.points_per_s),
+                minimum=-peak,
+                maximum=peak,
+                low=np.asarray(level.low, dtype=np.float32) / np.float32(255.0),
+                mid=np.asarray(level.mid, dtype=np.float32) / np.float32(255.0),
+                high=np.asarray(level.high, dtype=np.float32) / np.float32(255.0),
             )
         )
     levels.sort(key=lambda lv: lv.seconds_per_bin)
-    duration = duration_s or (levels[0].seconds_per_bin * levels[0].bins if levels else 0.0)
+    duration = duration_s or float(waveform.duration_s)
     return WaveformData(float(duration), tuple(levels))
 
 
 def decode_waveform(blob: bytes, duration_s: float) -> WaveformData | None:
     """Stored waveform bytes → levels (runs in a thread: a 3-hour mix is a few MB)."""
-    from backend.analysis.result import Waveform
+    from backend.analysis.waveform import Waveform
 
     waveform = Waveform.from_bytes(blob)
     data = waveform_from_analysis(waveform, duration_s)

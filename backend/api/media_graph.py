@@ -102,7 +102,7 @@ async def write_m3u8(services: Services, track_ids: Sequence[int], dest: Path) -
                     .join(LibraryRoot, LibraryRoot.id == Track.root_id)
                     .where(Track.id.in_(list(track_ids)))
                 )
-            ).tuples()
+            ).all()
         }
     lines = ["#EXTM3U"]
     for tid in track_ids:

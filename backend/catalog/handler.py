@@ -15,12 +15,21 @@ from backend.messaging.contracts import FilesChanged, FilesDeleted, Payload, Sca
 from backend.worker.runtime import Handler, HandlerContext
 
 
-def _cataloguer(ctx: HandlerContext, settle_s: float | None = None) -> Cataloguer:
+def _cataloguer(ctx: HandlerContext, settle_s: float | None = None, *, exact: bool) -> Cataloguer:
+    """``exact``: write through ``ctx.transaction`` so changes and their events commit together.
+
+    Used for watcher batches (a hundred paths: one transaction). A root scan commits many batches; if it
+    fails half-way the retry must redo the rest, which the inbox of ``ctx.transaction`` would prevent, so
+    it writes directly and relies on being idempotent (files already catalogued are unchanged).
+    """
+
     async def emit(payloads: list[Payload]) -> None:
         for payload in payloads:
             ctx.publish(payload)
 
-    return Cataloguer(ctx.services, emit, settle_s=settle_s)
+    return Cataloguer(
+        ctx.services, emit, settle_s=settle_s, transaction=ctx.transaction if exact else None
+    )
 
 
 async def _active(ctx: HandlerContext, root_id: int) -> bool:
@@ -36,21 +45,21 @@ async def handle_changed(ctx: HandlerContext) -> None:
     """Files created or modified (already stable: the watcher waited the settle window)."""
     payload: FilesChanged = ctx.payload
     if await _active(ctx, payload.root_id):
-        await _cataloguer(ctx, settle_s=0.0).changed(payload.root_id, payload.rel_paths)
+        await _cataloguer(ctx, 0.0, exact=True).changed(payload.root_id, payload.rel_paths)
 
 
 async def handle_deleted(ctx: HandlerContext) -> None:
     """Files or folders gone: their tracks are marked missing (unless the whole root went offline)."""
     payload: FilesDeleted = ctx.payload
     if await _active(ctx, payload.root_id):
-        await _cataloguer(ctx, settle_s=0.0).deleted(payload.root_id, payload.rel_paths)
+        await _cataloguer(ctx, 0.0, exact=True).deleted(payload.root_id, payload.rel_paths)
 
 
 async def handle_scan(ctx: HandlerContext) -> None:
     """Re-scan a root (the watcher asks at start-up, when a root comes back, or after an overflow)."""
     payload: ScanRequested = ctx.payload
     if await _active(ctx, payload.root_id):
-        await _cataloguer(ctx).scan(payload.root_id, full=payload.full)
+        await _cataloguer(ctx, exact=False).scan(payload.root_id, full=payload.full)
 
 
 HANDLERS: dict[str, Handler] = {

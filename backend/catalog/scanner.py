@@ -12,10 +12,12 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.paths import absolute, from_db
 from backend.catalog.reader import Inspected, processes, read_files
@@ -36,6 +38,7 @@ WRITE_BATCH = 500  # tracks per transaction
 LOCK_TTL_S = 300.0
 
 Emit = Callable[[list[Payload]], Awaitable[None]]
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @dataclass(frozen=True)
@@ -142,14 +145,23 @@ class Cataloguer:
         emit: Emit,
         progress: ProgressFn | None = None,
         settle_s: float | None = None,
+        transaction: Transaction | None = None,
     ) -> None:
         self.services = services
         self.emit = emit
+        # A handler passes ctx.transaction: its follow-ups are then recorded in the same commit as the
+        # change they announce (exactly once). Otherwise events go out after each commit.
+        self.transaction: Transaction = transaction or services.db.unit_of_work
+        self.emit_inside = transaction is not None
         self.progress = progress
         lib = services.settings.library
         self.settle_s = lib.settle_window_s if settle_s is None else settle_s
         self.mix_min_s = lib.mix_min_duration_s
         self.n_processes = processes(lib.scan_processes)
+        # Several roots in one scan: a file moved from a root scanned first to one scanned later must
+        # not be marked missing on the way, so marking waits for ``finish``.
+        self.defer_gone = False
+        self._deferred: list[tuple[RootRef, list[str]]] = []
 
     def _report(self, root: RootRef, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -213,10 +225,10 @@ class Cataloguer:
             return fallback(track)
 
         await self._read_settled(root, to_read, stats, file_gone)
-        async with self.services.db.unit_of_work() as session:
-            ch = await mark_gone(session, root.id, sorted(gone))
-        stats.add(ch)
-        await self.emit(ch.payloads())
+        if self.defer_gone:
+            self._deferred.append((root, sorted(gone)))
+        else:
+            await self._mark_gone(root, sorted(gone), stats)
         error = None
         if listing.unreadable_dirs:
             names = ", ".join(listing.unreadable_dirs[:5]) or "(root)"
@@ -225,6 +237,21 @@ class Cataloguer:
         await set_root_state(self.services, root.id, "online", error, scanned=True)
         stats.seconds = time.monotonic() - started
         return stats
+
+    async def finish(self, stats: ScanStats) -> None:
+        """Mark what is still gone after every root of a multi-root scan was read (see ``defer_gone``)."""
+        deferred, self._deferred = self._deferred, []
+        for root, gone in deferred:
+            await self._mark_gone(root, gone, stats)
+
+    async def _mark_gone(self, root: RootRef, gone: list[str], stats: ScanStats) -> None:
+        async with self.transaction() as session:
+            ch = await mark_gone(session, root.id, gone)  # moved tracks no longer match
+            if self.emit_inside:
+                await self.emit(ch.payloads())
+        stats.add(ch)
+        if not self.emit_inside:
+            await self.emit(ch.payloads())
 
     async def _read_settled(
         self,
@@ -284,12 +311,15 @@ class Cataloguer:
         # One writer per root at a time, across processes (scan, watcher-driven handlers).
         async with (
             self.services.cache.lock(f"catalog:root:{root.id}", ttl_s=LOCK_TTL_S, wait_s=600),
-            self.services.db.unit_of_work() as session,
+            self.transaction() as session,
         ):
             ch = await apply_batch(session, root, batch, self.mix_min_s, file_gone)
+            if self.emit_inside:
+                await self.emit(ch.payloads())
         stats.add(ch)
         self._report(root, "write", len(batch), len(batch))
-        await self.emit(ch.payloads())
+        if not self.emit_inside:
+            await self.emit(ch.payloads())
 
     async def changed(self, root_id: int, rel_paths: Iterable[str]) -> ScanStats:
         """Catalog paths reported as created or modified (files, or folders moved in)."""
@@ -334,11 +364,14 @@ class Cataloguer:
         folders = [p for p in gone if p not in tracks]  # not a track: maybe a folder that held some
         async with (
             self.services.cache.lock(f"catalog:root:{root.id}", ttl_s=LOCK_TTL_S, wait_s=600),
-            self.services.db.unit_of_work() as session,
+            self.transaction() as session,
         ):
             ch = await mark_gone(session, root.id, sorted(tracks), folders)
+            if self.emit_inside:
+                await self.emit(ch.payloads())
         stats.add(ch)
-        await self.emit(ch.payloads())
+        if not self.emit_inside:
+            await self.emit(ch.payloads())
 
     async def _changed_only(self, root_id: int, files: dict[str, Stat]) -> dict[str, Stat]:
         """The files whose size/mtime differ from the stored ones (or that are new or were missing)."""

@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from backend.catalog.paths import absolute
 from backend.catalog.reader import Inspected
+from backend.catalog.tags import TagRecord
 from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import (
     AnalysisRequested,
@@ -143,7 +144,7 @@ async def apply_batch(
         )
         for t in rows.scalars():
             by_fp.setdefault(t.fingerprint or "", []).append(t)
-    fresh: list[Track] = []
+    fresh: list[dict[str, Any]] = []
     for item in results:
         if item.ignored:
             ch.ignored += 1
@@ -155,11 +156,10 @@ async def apply_batch(
         if item.error is not None:
             ch.errors += 1
             if track is None:
-                track = Track(root_id=root.id, rel_path=item.key, extra_tags={})
-                session.add(track)
-                fresh.append(track)
+                fresh.append(_new_row(root.id, item, mix_min_s))
                 ch.new_errors += 1
-            elif track.status != "error" or track.last_error != item.error:
+                continue
+            if track.status != "error" or track.last_error != item.error:
                 ch.updated.append(track.id)
             track.status, track.last_error = "error", item.error
             track.size, track.mtime = item.size, item.mtime
@@ -185,17 +185,46 @@ async def apply_batch(
             _apply_columns(match, item, mix_min_s)
             (ch.relinked if relinked else ch.moved).append(match.id)
             continue
-        track = Track(root_id=root.id, rel_path=item.key, extra_tags={})
-        _apply_columns(track, item, mix_min_s)
-        session.add(track)
-        fresh.append(track)
+        fresh.append(_new_row(root.id, item, mix_min_s))
     if fresh:
-        await session.flush()  # assigns ids for the events
-        for track in fresh:
-            ch.added.append(track.id)
-            if track.status == "ok":
-                ch.analysis.append(_analysis(track, mix_min_s))
+        # One multi-row INSERT … RETURNING: the ORM's per-attribute bookkeeping for thousands of new
+        # rows would cost more than reading the files did.
+        await session.flush()
+        result = await session.execute(
+            insert(Track).returning(Track.id, sort_by_parameter_order=True), fresh
+        )
+        for (track_id,), row in zip(result.all(), fresh, strict=True):
+            ch.added.append(track_id)
+            if row["status"] == "ok":
+                ch.analysis.append(
+                    AnalysisRequested(
+                        track_id=track_id,
+                        fingerprint=row["fingerprint"],
+                        is_long=(row["duration_s"] or 0.0) >= mix_min_s,
+                    )
+                )
     return ch
+
+
+_RECORD_DEFAULTS: dict[str, Any] = TagRecord(format="").columns() | {"format": None}
+
+
+def _new_row(root_id: int, item: Inspected, mix_min_s: float) -> dict[str, Any]:
+    """Column values of a new track (every row has every key: one executemany statement)."""
+    row = dict(_RECORD_DEFAULTS)
+    row["extra_tags"] = {}
+    row.update(item.columns or {})
+    row.update(
+        root_id=root_id,
+        rel_path=item.key,
+        size=item.size,
+        mtime=item.mtime,
+        fingerprint=item.fingerprint,
+        status="ok" if item.error is None else "error",
+        last_error=item.error,
+        is_mix=(row["duration_s"] or 0.0) >= mix_min_s,
+    )
+    return row
 
 
 def _recently(when: dt.datetime | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from backend.catalog.formats import Format, sniff_file
@@ -20,6 +20,7 @@ _LIMITS = {"title": 1024, "artist": 1024, "album": 1024, "album_artist": 1024, "
 MAX_COMMENT = 8192
 MAX_EXTRA_VALUE = 1024
 MAX_EXTRA_KEYS = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -58,7 +59,8 @@ class TagRecord:
 
     def columns(self) -> dict[str, Any]:
         """The record as Track column values."""
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy costs more than reading the tags of a small file.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def repair_text(value: Any) -> str:
@@ -81,7 +83,7 @@ def repair_text(value: Any) -> str:
             if fixed != text:
                 text = fixed
                 break
-    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → U+FFFD
+    text = _SURROGATE.sub("\ufffd", text)  # lone surrogates cannot be stored as UTF-8
     return _CONTROL.sub("", text).strip()
 
 

@@ -81,6 +81,12 @@ class Watcher:
         self._pending: dict[str, _Pending] = {}
         self._restart = asyncio.Event()
         self._stop = asyncio.Event()
+        self._catch_up = False
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The root folders under OS watch right now."""
+        return self._watched if self.ready.is_set() else ()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Watch until ``stop`` is set."""
@@ -88,8 +94,12 @@ class Watcher:
         await self._refresh_roots(startup=True)
         tasks = [asyncio.create_task(self._tick_loop()), asyncio.create_task(self._supervise())]
         try:
+            first = True
             while not stop.is_set():
                 self._restart = asyncio.Event()
+                self.ready.clear()
+                self._catch_up = not first
+                first = False
                 self._watched = tuple(
                     sorted(r.path for r in self._roots.values() if r.state == "online")
                 )
@@ -120,7 +130,14 @@ class Watcher:
                 ignore_permission_denied=True,
                 force_polling=self.force_polling,
             ):
-                self.ready.set()
+                if not self.ready.is_set():
+                    self.ready.set()
+                    if self._catch_up:
+                        # Changes made while the OS watch was being replaced were not seen:
+                        # an incremental scan (one stat per known file) finds them.
+                        self._catch_up = False
+                        roots = [r.id for r in self._roots.values() if r.path in paths]
+                        await enqueue(self.services, [ScanRequested(i) for i in roots])
                 now = time.monotonic()
                 for change, path in changes:
                     await self._note(path, change == Change.deleted, change == Change.added, now)

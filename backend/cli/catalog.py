@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -197,23 +198,31 @@ def _scan(args: argparse.Namespace) -> int:
     except FolderError as exc:
         error(str(exc))
         return EXIT_ERROR
+    except TimeoutError:
+        error(f"downstream work did not finish within {args.timeout:g} s (see `tracktion jobs ls`)")
+        return EXIT_ERROR
 
 
 async def _scan_async(args: argparse.Namespace) -> int:
     from backend.api.folders import scan
-    from backend.worker.local import local_workers, wait_settled
+    from backend.messaging.topology import WORKER_KINDS
+    from backend.worker.local import available_kinds, local_workers, wait_settled
 
     bar = _Bar()
     paths = [str(p) for p in args.paths]
     async with services_for(args) as services:
         if args.wait and services.mode == "embedded":
             # Embedded: the workers that do the downstream work live in this process.
-            async with local_workers(services):
+            kinds = available_kinds()
+            async with local_workers(services, kinds):
                 stats, correlation = await scan(
                     services, paths, full=args.full, progress=bar, settle_s=args.settle
                 )
                 bar.close()
-                await wait_settled(services, correlation, args.timeout)
+                if set(kinds) == set(WORKER_KINDS):
+                    await wait_settled(services, correlation, args.timeout)
+                else:  # a partial build: jobs of kinds it cannot run would never finish
+                    await _wait_kinds(services, correlation, kinds, args.timeout)
         else:
             stats, correlation = await scan(
                 services, paths, full=args.full, progress=bar, settle_s=args.settle
@@ -235,6 +244,36 @@ async def _scan_async(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     return EXIT_OK
+
+
+async def _wait_kinds(
+    services: Services, correlation: str, kinds: Sequence[str], timeout: float | None
+) -> None:
+    """Wait until no job of ``correlation`` handled by one of ``kinds`` is open."""
+    from sqlalchemy import func, or_, select
+
+    from backend.db.models import Job
+    from backend.worker.jobs import OPEN_STATUSES
+
+    async def poll() -> None:
+        while True:
+            async with services.db.read() as session:
+                open_jobs = (
+                    await session.execute(
+                        select(func.count())
+                        .select_from(Job)
+                        .where(
+                            Job.correlation_id == correlation,
+                            Job.status.in_(OPEN_STATUSES),
+                            or_(*(Job.kind.startswith(f"{k}:") for k in kinds)),
+                        )
+                    )
+                ).scalar_one()
+            if open_jobs == 0:
+                return
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(poll(), timeout)
 
 
 async def _problems(services: Services, offline: list[str]) -> list[str]:

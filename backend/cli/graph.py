@@ -25,7 +25,9 @@ def register(sub: Any) -> None:
     nb.add_argument("--kind", action="append", choices=EDGE_KINDS, help="edge kinds (repeatable)")
     nb.add_argument("--bpm-min", type=float, default=None)
     nb.add_argument("--bpm-max", type=float, default=None)
-    nb.add_argument("--key", action="append", default=None, help="Camelot key, e.g. 8A (repeatable)")
+    nb.add_argument(
+        "--key", action="append", default=None, help="Camelot key, e.g. 8A (repeatable)"
+    )
     nb.add_argument("--limit", type=int, default=25)
     nb.add_argument("--json", action="store_true", help="print JSON")
     nb.set_defaults(func=guarded(_neighbours))
@@ -40,7 +42,9 @@ def register(sub: Any) -> None:
     pa = gs.add_parser("path", help="a set from A to B where every hop mixes")
     pa.add_argument("a", metavar="A", help="first track (id or file path)")
     pa.add_argument("b", metavar="B", help="last track (id or file path)")
-    pa.add_argument("--steps", type=int, default=None, help="exact number of hops (default: fewest)")
+    pa.add_argument(
+        "--steps", type=int, default=None, help="exact number of hops (default: fewest)"
+    )
     pa.add_argument(
         "--energy-curve",
         default=None,

@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for config, database, cache and logs (default: $TRACKTION_HOME or the platform's)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation end to end (window, scan, analysis), write a report and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -57,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.self_test:
+        # Lives with the app (it opens the main window); loaded by name so the backend stays Qt-free.
+        selftest = importlib.import_module("tracktion_gui.selftest")
+        return int(selftest.run_self_test(args))
     if args.command is None:
         args = parser.parse_args([*argv, "gui"])
     try:

@@ -44,8 +44,10 @@ class StoreBase(abc.ABC):
         self._clusters = None
 
     @abc.abstractmethod
-    async def _expand(self, ids: Sequence[int], kinds: Sequence[EdgeKind]) -> list[RawEdge]:
-        """Edges of ``kinds`` with either end in ``ids``."""
+    async def _expand(
+        self, ids: Sequence[int], kinds: Sequence[EdgeKind], *, light: bool = False
+    ) -> list[RawEdge]:
+        """Edges of ``kinds`` with either end in ``ids`` (``light``: without reasons and data)."""
 
     @abc.abstractmethod
     async def _track_nodes(self, ids: Sequence[int]) -> dict[int, TrackNode]:
@@ -107,7 +109,8 @@ class StoreBase(abc.ABC):
             return None
 
         async def expand(ids: Sequence[int]) -> list[RawEdge]:
-            return await self._expand(ids, MIXABLE_KINDS)
+            # The search reads thousands of edges: only ends, kind and score (reasons come after).
+            return await self._expand(ids, MIXABLE_KINDS, light=True)
 
         reach = steps if steps is not None else MAX_SHORTEST_HOPS
         edges = await alg.local_mixable_graph(expand, a, b, reach)
@@ -121,8 +124,9 @@ class StoreBase(abc.ABC):
             return None
         ids, used, cost = found
         nodes_by_id = await self._track_nodes(ids)
+        full = {(e.source, e.target, e.kind): e for e in await self._expand(ids, MIXABLE_KINDS)}
         hops = tuple(
-            Hop(s, t, e.kind, e.score, tuple(e.reasons))
+            Hop(s, t, e.kind, e.score, tuple(full.get((e.source, e.target, e.kind), e).reasons))
             for s, t, e in zip(ids[:-1], ids[1:], used, strict=True)
         )
         return SetPath(tuple(nodes_by_id[i] for i in ids), hops, cost)

@@ -186,6 +186,13 @@ WHERE type(r) IN $types
 RETURN startNode(r).id AS source, endNode(r).id AS target, type(r) AS kind, r.score AS score,
        r.reasons AS reasons, r.data AS data, r.sets AS sets, r.count AS count
 """
+# The set-path search reads thousands of edges: ends, kind and score only.
+EXPAND_LIGHT = """
+UNWIND $ids AS id
+MATCH (:Track {id: id})-[r]-(:Track)
+WHERE type(r) IN $types
+RETURN startNode(r).id AS source, endNode(r).id AS target, type(r) AS kind, r.score AS score
+"""
 TRACK_NODES = """
 UNWIND $ids AS id
 MATCH (t:Track {id: id})
@@ -195,6 +202,19 @@ RETURN t.id AS id, t.title AS title, t.artist AS artist, t.label AS label, t.gen
 CLUSTER_EDGES = """
 MATCH (a:Track)-[r:SIMILAR|HARMONIC|TRANSITION]->(b:Track)
 RETURN a.id AS source, b.id AS target, r.score AS score
+"""
+# A saved k-NN state: the graph worker restores its index from these instead of an O(n²) build.
+STORED_SIMILAR = """
+MATCH (a:Track)-[r:SIMILAR]->(b:Track)
+RETURN a.id AS source, b.id AS target, r.score AS score, r.data AS data
+"""
+STORED_HARMONIC = """
+MATCH (a:Track)-[r:HARMONIC]->(b:Track)
+RETURN a.id AS source, b.id AS target, r.score AS score, r.data AS data
+"""
+STORED_TRANSITION = """
+MATCH (a:Track)-[r:TRANSITION]->(b:Track)
+RETURN a.id AS source, b.id AS target, r.score AS score, r.data AS data
 """
 TRANSITIONS = """
 MATCH (a:Track)-[r:TRANSITION]->(b:Track)
@@ -218,6 +238,11 @@ DELETE_OUTGOING_BY_KIND = {
     "similar": DELETE_OUTGOING_SIMILAR,
     "harmonic": DELETE_OUTGOING_HARMONIC,
     "transition": DELETE_OUTGOING_TRANSITION,
+}
+STORED_LISTS_BY_KIND = {
+    "similar": STORED_SIMILAR,
+    "harmonic": STORED_HARMONIC,
+    "transition": STORED_TRANSITION,
 }
 TYPE_OF_KIND = {"similar": "SIMILAR", "harmonic": "HARMONIC", "transition": "TRANSITION"}
 KIND_OF_TYPE = {v: k for k, v in TYPE_OF_KIND.items()}
@@ -301,6 +326,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "limit": 10,
     },
     "EXPAND": {"ids": [1], "types": ["HARMONIC"]},
+    "EXPAND_LIGHT": {"ids": [1], "types": ["HARMONIC"]},
     "TRACK_NODES": {"ids": [1]},
     "TRANSITIONS": {"id": 1, "limit": 10},
 }

@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import GraphEdge, Track
+from backend.db.models import GraphEdge, Track, utcnow
 from backend.db.session import Database
 from backend.graph import algorithms as alg
 from backend.graph.algorithms import RawEdge
@@ -47,17 +47,6 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     unique = sorted(set(ids))
     for i in range(0, len(unique), CHUNK):
         yield unique[i : i + CHUNK]
-
-
-def _raw(row: GraphEdge) -> RawEdge:
-    return RawEdge(
-        row.source_id,
-        row.target_id,
-        row.kind,  # type: ignore[arg-type]
-        float(row.score),
-        tuple(row.reasons or ()),
-        dict(row.data or {}),
-    )
 
 
 def _normalised_data(row: EdgeRow) -> dict[str, Any]:
@@ -107,18 +96,21 @@ class EmbeddedGraphStore(StoreBase):
             }
             for r in dedup.values()
         ]
+        if not values:
+            return
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-        for i in range(0, len(values), CHUNK // 5):
-            stmt = insert(GraphEdge).values(values[i : i + CHUNK // 5])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["source_id", "target_id", "kind"],
-                set_={
-                    "score": stmt.excluded.score,
-                    "reasons": stmt.excluded.reasons,
-                    "data": stmt.excluded.data,
-                },
-            )
-            await session.execute(stmt)
+        stmt = insert(GraphEdge)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source_id", "target_id", "kind"],
+            set_={
+                "score": stmt.excluded.score,
+                "reasons": stmt.excluded.reasons,
+                "data": stmt.excluded.data,
+                "updated_at": utcnow(),
+            },
+        )
+        # One cached statement executed for many parameter sets (SQLAlchemy batches them).
+        await session.execute(stmt, values)
 
     async def replace_edges(
         self, kind: EdgeKind, rows_by_source: Mapping[int, Sequence[EdgeRow]]
@@ -243,24 +235,56 @@ class EmbeddedGraphStore(StoreBase):
         out.sort(key=lambda t: (-t.count, t.source_id, t.target_id))
         return out[:limit]
 
+    async def stored_lists(self, kind: EdgeKind) -> dict[int, list[tuple[int, float]]]:
+        """Every source's outgoing ``kind`` edges as (target, distance)."""
+        out: dict[int, list[tuple[int, float]]] = {}
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(
+                    GraphEdge.source_id, GraphEdge.target_id, GraphEdge.score, GraphEdge.data
+                ).where(GraphEdge.kind == kind)
+            )
+            for source, target, score, data in rows:
+                dist = (data or {}).get("distance", 1.0 - float(score))
+                out.setdefault(int(source), []).append((int(target), float(dist)))
+        return out
+
     async def close(self) -> None:
         """The database belongs to the caller's services; nothing to close here."""
 
     # ---- primitives for the shared queries -----------------------------------------------------------
 
-    async def _expand(self, ids: Sequence[int], kinds: Sequence[EdgeKind]) -> list[RawEdge]:
+    async def _expand(
+        self, ids: Sequence[int], kinds: Sequence[EdgeKind], *, light: bool = False
+    ) -> list[RawEdge]:
         out: list[RawEdge] = []
+        cols: Any = (GraphEdge.source_id, GraphEdge.target_id, GraphEdge.kind, GraphEdge.score)
+        if not light:
+            cols = (*cols, GraphEdge.reasons, GraphEdge.data)
         async with self.db.read() as session:
             for chunk in _chunks(ids):
-                rows = await session.scalars(
-                    select(GraphEdge).where(
+                rows = await session.execute(
+                    select(*cols).where(
                         and_(
                             GraphEdge.kind.in_(list(kinds)),
                             or_(GraphEdge.source_id.in_(chunk), GraphEdge.target_id.in_(chunk)),
                         )
                     )
                 )
-                out.extend(_raw(r) for r in rows)
+                for row in rows:
+                    if light:
+                        out.append(RawEdge(row[0], row[1], row[2], float(row[3])))
+                    else:
+                        out.append(
+                            RawEdge(
+                                row[0],
+                                row[1],
+                                row[2],
+                                float(row[3]),
+                                tuple(row[4] or ()),
+                                dict(row[5] or {}),
+                            )
+                        )
         # An edge with both ends in different chunks is read twice; keep one.
         unique = {(e.source, e.target, e.kind): e for e in out}
         return list(unique.values())

@@ -8,16 +8,20 @@ matrix (100k × dim), a few milliseconds.
 
 Combined distance (each part in 0..1, missing values count as 0.5, i.e. "unknown, neither near nor far"):
 
-- sound:  (1 − cosine similarity of the analysis feature vectors) / 2         weight 0.55
+- sound:  (1 − cosine similarity of the centred feature vectors) / 2          weight 0.55
 - tempo:  |log2 tempo ratio| to the nearest of same/half/double time, 0 → 1 at ±16 %  weight 0.20
 - key:    0 same, 0.25 adjacent or relative, 0.5 energy-boost move (+2, +7), 1 otherwise  weight 0.15
 - energy: |energy difference| (energies are 0..1)                               weight 0.10
+
+The analysis features are each roughly in 0..1, so every pair of raw vectors points the same way (cosine
+≈ 1). Vectors are therefore centred on ``feature_center`` (0.5) before normalising: a fixed centre, not a
+running mean, so an index grown one track at a time stays exact and never drifts.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +35,7 @@ I64 = npt.NDArray[np.int64]
 UNKNOWN_KEY = 24
 KINDS = ("similar", "harmonic")
 TEMPO_FULL_SCALE = math.log2(1.16)  # a 16 % tempo difference counts as "as far as it gets"
+SAMPLE = 2048  # columns that bound each row's k-th distance in bulk searches
 BLOCK = 128  # query rows per block in bulk searches: 128 × 100k float32 = 51 MB per temporary
 
 
@@ -102,6 +107,7 @@ class KnnIndex:
     energy_boost: bool = True
     weights: Weights = field(default_factory=Weights)
     dim: int | None = None
+    feature_center: float = 0.5
 
     def __post_init__(self) -> None:
         self._n = 0
@@ -115,6 +121,9 @@ class KnnIndex:
         self._meta: dict[int, TrackPoint] = {}  # tempo/key/energy as given, for edge reasons
         self._lists: dict[str, _Lists] = {kind: _Lists.empty(0, self.k) for kind in KINDS}
         self._key_dist, self._key_ok = _key_tables(self.energy_boost)
+        self._key_dist_w: F32 = (self._key_dist * np.float32(self.weights.key)).astype(np.float32)
+        self._bpm_known: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self._energy_known: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self._tempo_ok = math.log2(1.0 + self.tempo_tolerance_pct / 100.0)
 
     # ---- public API ---------------------------------------------------------------------------------
@@ -134,15 +143,13 @@ class KnnIndex:
         if point.track_id in self._row:
             return self.move(point)
         r = self._append(point)
-        d = self._distances(np.array([r]))[0]
+        block, mixable = self._block(np.array([r]))
+        d = block[0]
         d[r] = np.inf
+        dh = np.where(mixable[0], d, np.float32(np.inf))
         changed = {point.track_id}
         for kind, lists in self._lists.items():
-            dk = (
-                d
-                if kind == "similar"
-                else np.where(self._harmonic_mask(np.array([r]))[0], d, np.inf)
-            )
+            dk = d if kind == "similar" else dh
             self._set_top_k(lists, np.array([r]), dk[None, :])
             # Reverse updates: tracks whose k-th neighbour is farther than the new track take it in.
             rows = np.nonzero(dk[: self._n] < lists.kth[: self._n])[0]
@@ -183,7 +190,49 @@ class KnnIndex:
         return changed
 
     def build(self, points: Iterable[TrackPoint]) -> None:
-        """Replace the whole index with ``points`` (bulk: blockwise exact search)."""
+        """Replace the whole index with ``points`` (bulk: blockwise exact search, O(n²))."""
+        self._reset(points)
+        for start in range(0, self._n, BLOCK):
+            self._search(np.arange(start, min(start + BLOCK, self._n), dtype=np.int64))
+
+    def restore(
+        self,
+        points: Iterable[TrackPoint],
+        stored: Mapping[str, Mapping[int, Sequence[tuple[int, float]]]],
+    ) -> set[int]:
+        """Rebuild the index from ``points`` and neighbour lists saved earlier (the stored edges), O(n).
+
+        A saved list that lost entries (its neighbour is gone) is searched again; tracks without a saved
+        list are inserted (own search + reverse updates). Returns the ids whose lists differ from what
+        was saved. Saved distances must come from this same distance function.
+        """
+        pts = list(points)
+        have = {p.track_id for p in pts}
+        listed = {t for t in stored.get("similar", {}) if t in have}
+        self._reset(p for p in pts if p.track_id in listed)
+        short: set[int] = set()
+        full = min(self.k, self._n - 1)
+        for kind, lists in self._lists.items():
+            saved = stored.get(kind, {})
+            for tid in listed:
+                r = self._row[tid]
+                nbrs = saved.get(tid, ())
+                kept = sorted((d, o) for o, d in nbrs if o in self._row and o != tid)[: self.k]
+                if len(kept) < len(nbrs) or (kind == "similar" and len(kept) < full):
+                    short.add(tid)  # a neighbour left: the list must be searched again
+                for j, (d, o) in enumerate(kept):
+                    lists.ids[r, j] = o
+                    lists.dist[r, j] = d
+                lists.kth[r] = self._kth(lists.dist[r : r + 1])[0]
+        if short:
+            self._search(np.array(sorted(self._row[t] for t in short), dtype=np.int64))
+        changed = set(short)
+        for p in pts:
+            if p.track_id not in self._row:
+                changed |= self.insert(p)
+        return changed
+
+    def _reset(self, points: Iterable[TrackPoint]) -> None:
         pts = list(points)
         self._n = 0
         self._row = {}
@@ -194,8 +243,6 @@ class KnnIndex:
             if p.track_id in self._row:
                 raise ValueError(f"track {p.track_id} given twice")
             self._append(p)
-        for start in range(0, self._n, BLOCK):
-            self._search(np.arange(start, min(start + BLOCK, self._n), dtype=np.int64))
 
     def neighbours(self, track_id: int, kind: str = "similar") -> list[tuple[int, float]]:
         """(neighbour id, distance) nearest first."""
@@ -216,27 +263,32 @@ class KnnIndex:
         """The four parts of the distance between two indexed tracks (each 0..1), for edge reasons."""
         ra, rb = self._row[a], self._row[b]
         sim = float(self._feats[ra] @ self._feats[rb])
-        gap = float(self._tempo_gap(np.array([ra]))[0, rb])
-        ea, eb = self._energy[ra], self._energy[rb]
+        tempo = 0.5
+        if self._bpm_known[ra] and self._bpm_known[rb]:
+            delta = float(self._logbpm[rb] - self._logbpm[ra])
+            gap = abs(delta - max(-1.0, min(1.0, float(np.rint(delta)))))
+            tempo = min(1.0, gap / TEMPO_FULL_SCALE)
+        energy = 0.5
+        if self._energy_known[ra] and self._energy_known[rb]:
+            energy = min(1.0, abs(float(self._energy[ra] - self._energy[rb])))
         return {
             "features": min(1.0, max(0.0, (1.0 - sim) * 0.5)),
-            "tempo": 0.5 if math.isnan(gap) else min(1.0, gap / TEMPO_FULL_SCALE),
+            "tempo": tempo,
             "key": float(self._key_dist[int(self._key[ra]), int(self._key[rb])]),
-            "energy": 0.5 if math.isnan(ea) or math.isnan(eb) else min(1.0, float(abs(ea - eb))),
+            "energy": energy,
         }
 
     def distance(self, a: int, b: int) -> float:
         """Combined distance between two indexed tracks."""
         ra, rb = self._row[a], self._row[b]
-        return float(self._distances(np.array([ra]))[0, rb])
+        return float(self._block(np.array([ra]))[0][0, rb])  # same code path as a search
 
     def brute_force_neighbours(self, point: TrackPoint, kind: str = "similar") -> list[int]:
         """The k nearest ids of ``point`` by a full scan (what the index must agree with; for tests)."""
         r = self._row[point.track_id]
-        d = self._distances(np.array([r]))[0]
+        block, mixable = self._block(np.array([r]))
+        d = block[0] if kind == "similar" else np.where(mixable[0], block[0], np.float32(np.inf))
         d[r] = np.inf
-        if kind == "harmonic":
-            d = np.where(self._harmonic_mask(np.array([r]))[0], d, np.inf)
         order = np.argsort(d, kind="stable")[: self.k]
         return [int(self._ids[j]) for j in order if np.isfinite(d[j])]
 
@@ -255,9 +307,11 @@ class KnnIndex:
 
         self._ids = resize(self._ids, (cap,), -1)
         self._feats = resize(self._feats, (cap, dim), 0.0)
-        self._logbpm = resize(self._logbpm, (cap,), np.nan)
+        self._logbpm = resize(self._logbpm, (cap,), 0.0)
         self._key = resize(self._key, (cap,), UNKNOWN_KEY)
-        self._energy = resize(self._energy, (cap,), np.nan)
+        self._energy = resize(self._energy, (cap,), 0.0)
+        self._bpm_known = resize(self._bpm_known, (cap,), False)
+        self._energy_known = resize(self._energy_known, (cap,), False)
         for kind, lists in self._lists.items():
             self._lists[kind] = _Lists(
                 resize(lists.ids, (cap, self.k), -1),
@@ -284,13 +338,19 @@ class KnnIndex:
         self._ids[r] = p.track_id
         self._feats[r] = 0.0
         if vec is not None:
+            vec = vec - np.float32(self.feature_center)
             norm = float(np.linalg.norm(vec))
             if norm > 0 and np.isfinite(norm):
                 self._feats[r] = vec / norm
-        self._logbpm[r] = math.log2(p.bpm) if p.bpm and p.bpm > 0 else np.nan
+        # Unknown values are stored as 0 with a "known" flag: no NaN passes in the hot loop.
+        has_bpm = bool(p.bpm and p.bpm > 0 and math.isfinite(p.bpm))
+        self._logbpm[r] = math.log2(p.bpm) if has_bpm and p.bpm else 0.0
+        self._bpm_known[r] = has_bpm
+        self._energy_known[r] = p.energy is not None and math.isfinite(p.energy)
         key = parse_camelot(p.camelot)
         self._key[r] = key.index if key is not None else UNKNOWN_KEY
-        self._energy[r] = p.energy if p.energy is not None else np.nan
+        energy = p.energy if p.energy is not None and self._energy_known[r] else 0.0
+        self._energy[r] = min(1.0, max(0.0, energy))
         for lists in self._lists.values():
             lists.ids[r] = -1
             lists.dist[r] = np.inf
@@ -298,7 +358,15 @@ class KnnIndex:
         return r
 
     def _copy_row(self, src: int, dst: int) -> None:
-        for arr in (self._ids, self._feats, self._logbpm, self._key, self._energy):
+        for arr in (
+            self._ids,
+            self._feats,
+            self._logbpm,
+            self._key,
+            self._energy,
+            self._bpm_known,
+            self._energy_known,
+        ):
             arr[dst] = arr[src]
         for lists in self._lists.values():
             lists.ids[dst] = lists.ids[src]
@@ -307,51 +375,78 @@ class KnnIndex:
 
     # ---- distance and search -------------------------------------------------------------------------
 
-    def _tempo_gap(self, rows: I64) -> F32:
-        """|log2 tempo ratio| to the nearest of same/half/double time, (len(rows), n); nan if unknown."""
-        delta = self._logbpm[: self._n][None, :] - self._logbpm[rows][:, None]
-        gap: F32 = np.abs(delta - np.clip(np.round(delta), -1.0, 1.0))
-        return gap
+    def _block(self, rows: I64) -> tuple[F32, npt.NDArray[np.bool_]]:
+        """Combined distance from each of ``rows`` to every indexed track, (len(rows), n), and whether
+        each pair mixes (compatible key and tempo).
 
-    def _distances(self, rows: I64) -> F32:
-        """Combined distance from each of ``rows`` to every indexed track: (len(rows), n)."""
+        This is the whole cost of a search, so it is one fused pass of in-place operations; the feature
+        part is a BLAS matrix product.
+        """
         n, w = self._n, self.weights
-        feats = self._feats[:n]
-        sim = self._feats[rows] @ feats.T
-        d_feat = np.clip((1.0 - sim) * 0.5, 0.0, 1.0)
-        # A missing vector is all zeros: cosine 0 → 0.5, "unknown" as documented.
-        d_tempo = np.minimum(self._tempo_gap(rows) / TEMPO_FULL_SCALE, 1.0)
-        d_tempo = np.where(np.isnan(d_tempo), np.float32(0.5), d_tempo)
-        d_key = self._key_dist[
-            self._key[rows].astype(np.intp)[:, None], self._key[:n].astype(np.intp)
-        ]
-        d_energy = np.abs(self._energy[:n][None, :] - self._energy[rows][:, None])
-        d_energy = np.where(np.isnan(d_energy), np.float32(0.5), np.minimum(d_energy, 1.0))
-        total = w.features * d_feat + w.tempo * d_tempo + w.key * d_key + w.energy * d_energy
-        out: F32 = total.astype(np.float32, copy=False)
-        return out
+        # sound: w·(1 − cos)/2; a missing vector is all zeros, so cos = 0 → 0.5 ("unknown").
+        d: F32 = self._feats[rows] @ self._feats[:n].T
+        d *= np.float32(-0.5 * w.features)
+        d += np.float32(0.5 * w.features)
+        # tempo: octaves to the nearest of same/half/double time = min(|Δ|, ||Δ| − 1|) for Δ in log2.
+        gap = self._logbpm[:n][None, :] - self._logbpm[rows][:, None]
+        np.abs(gap, out=gap)
+        other = gap - np.float32(1.0)
+        np.abs(other, out=other)
+        np.minimum(gap, other, out=gap)
+        mixable = gap <= np.float32(self._tempo_ok + 1e-7)
+        gap *= np.float32(1.0 / TEMPO_FULL_SCALE)
+        np.clip(gap, None, np.float32(1.0), out=gap)
+        self._fill_unknown(gap, self._bpm_known, rows, mixable)
+        gap *= np.float32(w.tempo)
+        d += gap
+        # key: rows of the 25×25 tables gathered by each track's key index.
+        qk = self._key[rows].astype(np.intp)
+        keys = self._key[:n].astype(np.intp)
+        d += np.take(self._key_dist_w[qk], keys, axis=1)
+        mixable &= np.take(self._key_ok[qk], keys, axis=1)
+        # energy (stored clipped to 0..1, so the difference needs no clipping)
+        de = self._energy[:n][None, :] - self._energy[rows][:, None]
+        np.abs(de, out=de)
+        self._fill_unknown(de, self._energy_known, rows, None)
+        de *= np.float32(w.energy)
+        d += de
+        return d, mixable
 
-    def _harmonic_mask(self, rows: I64) -> npt.NDArray[np.bool_]:
-        """Which tracks each of ``rows`` mixes with (key compatible and tempo within tolerance)."""
-        n = self._n
-        keys_ok = self._key_ok[
-            self._key[rows].astype(np.intp)[:, None], self._key[:n].astype(np.intp)
-        ]
-        with np.errstate(invalid="ignore"):
-            tempo_ok = self._tempo_gap(rows) <= self._tempo_ok + 1e-7
-        mask: npt.NDArray[np.bool_] = keys_ok & tempo_ok
-        return mask
+    def _fill_unknown(
+        self,
+        part: F32,
+        known: npt.NDArray[np.bool_],
+        rows: I64,
+        mixable: npt.NDArray[np.bool_] | None,
+    ) -> None:
+        """Set a distance part to 0.5 (and "not mixable") wherever either side's value is unknown."""
+        cols = np.flatnonzero(~known[: self._n])
+        bad_rows = np.flatnonzero(~known[rows])
+        if cols.size:
+            part[:, cols] = 0.5
+            if mixable is not None:
+                mixable[:, cols] = False
+        if bad_rows.size:
+            part[bad_rows, :] = 0.5
+            if mixable is not None:
+                mixable[bad_rows, :] = False
 
     @staticmethod
     def _kth(dist: F32) -> F32:
         out: F32 = dist.max(axis=1)
         return out
 
-    def _set_top_k(self, lists: _Lists, rows: I64, d: F32) -> None:
-        """Write the k smallest finite entries of each row of ``d`` as the lists of ``rows``."""
+    def _set_top_k(self, lists: _Lists, rows: I64, d: F32, cols: I64 | None = None) -> None:
+        """Write the k smallest finite entries of each row of ``d`` as the lists of ``rows``.
+
+        ``cols`` maps the columns of ``d`` to index rows when ``d`` holds only some of them.
+        """
         n = d.shape[1]
         k = min(self.k, n)
         if k <= 0:
+            lists.ids[rows] = -1
+            lists.dist[rows] = np.inf
+            lists.kth[rows] = np.inf
             return
         part = (
             np.argpartition(d, k - 1, axis=1)[:, :k]
@@ -362,22 +457,43 @@ class KnnIndex:
         order = np.argsort(vals, axis=1, kind="stable")
         part = np.take_along_axis(part, order, axis=1)
         vals = np.take_along_axis(vals, order, axis=1)
-        ids = np.where(np.isfinite(vals), self._ids[part], -1)
+        where = part if cols is None else cols[part]
+        ids = np.where(np.isfinite(vals), self._ids[where], -1)
         lists.ids[rows] = -1
         lists.dist[rows] = np.inf
         lists.ids[rows, :k] = ids
         lists.dist[rows, :k] = vals
         lists.kth[rows] = self._kth(lists.dist[rows])
 
+    def _similar_top_k(self, block: I64, d: F32) -> None:
+        """Top-k of whole rows without sorting whole rows: the k-th smallest of any SAMPLE columns bounds
+        the true k-th smallest from above, so only the entries at or under that bound (a few hundred)
+        are ranked. Exact, and several times cheaper than a full argpartition for a large library."""
+        lists = self._lists["similar"]
+        n = d.shape[1]
+        k = min(self.k, n)
+        if k == 0 or n <= 4 * SAMPLE:
+            self._set_top_k(lists, block, d)
+            return
+        bound = np.partition(d[:, :SAMPLE], k - 1, axis=1)[:, k - 1]
+        rows, cols = np.nonzero(d <= bound[:, None])
+        splits = np.searchsorted(rows, np.arange(1, len(block)))
+        for i, row_cols in enumerate(np.split(cols, splits)):
+            self._set_top_k(lists, block[i : i + 1], d[i : i + 1, row_cols], row_cols)
+
     def _search(self, rows: I64) -> None:
         """Recompute both neighbour lists of ``rows`` from scratch (blockwise)."""
         for start in range(0, len(rows), BLOCK):
             block = rows[start : start + BLOCK]
-            d = self._distances(block)
+            d, mixable = self._block(block)
             d[np.arange(len(block)), block] = np.inf
-            self._set_top_k(self._lists["similar"], block, d)
-            dh = np.where(self._harmonic_mask(block), d, np.float32(np.inf))
-            self._set_top_k(self._lists["harmonic"], block, dh)
+            self._similar_top_k(block, d)
+            # Mixable partners are a small share of the library: select them per row, then rank.
+            harmonic = self._lists["harmonic"]
+            for i, r in enumerate(block):
+                cols = np.flatnonzero(mixable[i])
+                cols = cols[cols != r]
+                self._set_top_k(harmonic, block[i : i + 1], d[i : i + 1, cols], cols)
 
 
 __all__ = ["KINDS", "KnnIndex", "TrackPoint", "Weights"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -66,7 +66,8 @@ async def load_points(
             (AnalysisResult.fingerprint == Track.fingerprint)
             & (AnalysisResult.algorithm_version == Track.analysis_version),
         )
-        .where(Track.is_mix.is_(False), Track.status != "missing")
+        # Missing files keep their place (see the handler), so they stay in the index too.
+        .where(Track.is_mix.is_(False))
         .order_by(Track.id)
     )
     out: list[tuple[Track, TrackPoint]] = []
@@ -77,12 +78,21 @@ async def load_points(
     )
     for chunk in chunks:
         q = query if chunk is None else query.where(Track.id.in_(list(chunk)))
-        for track, data in (await session.execute(q)).tuples():
+        for track, data in await session.execute(q):
             vec = features_of(data)
             if vec is None:
                 continue
             out.append((track, TrackPoint(track.id, vec, track.bpm, track.camelot, track.energy)))
     return out
+
+
+def _one_length(points: list[TrackPoint]) -> list[TrackPoint]:
+    """Vectors of an older analysis version may differ in length: keep the most common length."""
+    dims = {len(p.features or ()) for p in points}
+    if len(dims) <= 1:
+        return points
+    common = max(dims, key=lambda d: sum(len(p.features or ()) == d for p in points))
+    return [p for p in points if len(p.features or ()) == common]
 
 
 class GraphMaintainer:
@@ -105,24 +115,32 @@ class GraphMaintainer:
             return
         async with self.db.read() as session:
             rows = await load_points(session)
-        points = [p for _, p in rows]
-        dims = {len(p.features or ()) for p in points}
-        if len(dims) > 1:  # vectors of an older analysis version: keep the most common length
-            common = max(dims, key=lambda d: sum(len(p.features or ()) == d for p in points))
-            points = [p for p in points if len(p.features or ()) == common]
-        # Bulk build is CPU work: keep the event loop responsive.
-        await asyncio.to_thread(self.index.build, points)
+        points = _one_length([p for _, p in rows])
+        # Restore from the saved edges (O(n)); tracks the store does not know yet are inserted.
+        kinds: tuple[EdgeKind, ...] = ("similar", "harmonic")
+        stored: dict[str, Mapping[int, Sequence[tuple[int, float]]]] = {
+            kind: await self.store.stored_lists(kind) for kind in kinds
+        }
+        known = sum(p.track_id in stored["similar"] for p in points)
+        if points and known < len(points) // 2:
+            # Mostly new (first start, or after `graph rebuild` was asked for): one bulk build is
+            # cheaper than many inserts. CPU work: keep the event loop responsive.
+            await asyncio.to_thread(self.index.build, points)
+            changed = set(self.index.track_ids)
+        else:
+            changed = await asyncio.to_thread(self.index.restore, points, stored)
         self._loaded = True
-        log.info("graph index built: %d tracks", len(self.index))
+        log.info("graph index ready: %d tracks, %d lists rewritten", len(self.index), len(changed))
+        await self._write(changed)
 
     async def rebuild(self) -> int:
-        """Rebuild the index from the database and rewrite every track's similarity edges."""
+        """Rebuild the index from scratch (O(n²)) and rewrite every track's similarity edges."""
         async with self._lock:
-            self._loaded = False
-            await self._ensure_loaded()
             async with self.db.read() as session:
-                tracks = [t for t, _ in await load_points(session)]
-            await self.store.upsert_tracks([node_of(t) for t in tracks])
+                rows = await load_points(session)
+            await self.store.upsert_tracks([node_of(t) for t, _ in rows])
+            await asyncio.to_thread(self.index.build, _one_length([p for _, p in rows]))
+            self._loaded = True
             await self._write(self.index.track_ids)
             return len(self.index)
 

@@ -274,20 +274,37 @@ class Neo4jGraphStore(StoreBase):
             for r in records
         ]
 
-    async def _expand(self, ids: Sequence[int], kinds: Sequence[EdgeKind]) -> list[RawEdge]:
+    async def stored_lists(self, kind: EdgeKind) -> dict[int, list[tuple[int, float]]]:
+        """Every source's outgoing ``kind`` edges as (target, distance)."""
+        out: dict[int, list[tuple[int, float]]] = {}
+        for r in await self._read(cypher.STORED_LISTS_BY_KIND[kind], {}):
+            raw = r["data"]
+            data = json.loads(raw) if isinstance(raw, str) and raw else {}
+            dist = data.get("distance", 1.0 - float(r["score"]))
+            out.setdefault(int(r["source"]), []).append((int(r["target"]), float(dist)))
+        return out
+
+    async def _expand(
+        self, ids: Sequence[int], kinds: Sequence[EdgeKind], *, light: bool = False
+    ) -> list[RawEdge]:
         out: dict[tuple[int, int, str], RawEdge] = {}
         types = [cypher.TYPE_OF_KIND[k] for k in kinds]
+        query = cypher.EXPAND_LIGHT if light else cypher.EXPAND
         for batch in _batches(sorted(set(ids))):
-            for r in await self._read(cypher.EXPAND, {"ids": list(batch), "types": types}):
+            for r in await self._read(query, {"ids": list(batch), "types": types}):
                 kind: EdgeKind = cypher.KIND_OF_TYPE[r["kind"]]  # type: ignore[assignment]
                 key = (int(r["source"]), int(r["target"]), kind)
-                out[key] = RawEdge(
-                    key[0],
-                    key[1],
-                    kind,
-                    float(r["score"]),
-                    tuple(r["reasons"] or ()),
-                    _edge_data(r),
+                out[key] = (
+                    RawEdge(key[0], key[1], kind, float(r["score"]))
+                    if light
+                    else RawEdge(
+                        key[0],
+                        key[1],
+                        kind,
+                        float(r["score"]),
+                        tuple(r["reasons"] or ()),
+                        _edge_data(r),
+                    )
                 )
         return list(out.values())
 

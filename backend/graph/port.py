@@ -217,6 +217,10 @@ class GraphStore(Protocol):
         """Proven transitions (from or to ``track_id`` if given), most played first."""
         ...
 
+    async def stored_lists(self, kind: EdgeKind) -> dict[int, list[tuple[int, float]]]:
+        """Every source's outgoing ``kind`` edges as (target, distance): a saved k-NN state to restore."""
+        ...
+
     async def close(self) -> None:
         """Release connections."""
 

@@ -14,6 +14,7 @@ so the app can filter as you type and show what it did not understand.
 
 from __future__ import annotations
 
+import contextvars
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ FREE_TEXT_COLUMNS = (
 IS_VALUES = ("mix", "missing", "duplicate", "pending", "error", "ok")
 HAS_VALUES = ("error", "cover", "key", "bpm")
 
+_DIALECT: contextvars.ContextVar[str] = contextvars.ContextVar("query_dialect", default="")
 _RANGE_RE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:-|\.\.)\s*(-?\d+(?:\.\d+)?)$")
 _CMP_RE = re.compile(r"^(>=|<=|>|<|=)?\s*(-?\d+(?:\.\d+)?)$")
 
@@ -74,6 +76,10 @@ class CompiledQuery:
     where: ColumnElement[bool]
     errors: list[str] = field(default_factory=list)
     terms: int = 0
+    # With ``words_apart``: free-text words (and negated ones) left out of ``where`` for the caller.
+    words: list[str] = field(default_factory=list)
+    negated_words: list[str] = field(default_factory=list)
+    structured: str = ""  # the tokens compiled into ``where`` (a cache key for their result)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +96,9 @@ def _tokens(text: str) -> tuple[list[str], list[str]]:
 
 def _like(column: Any, value: str) -> ColumnElement[bool]:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if _DIALECT.get() == "sqlite":
+        # SQLite's LIKE already ignores ASCII case; lower() on both sides only costs time.
+        return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
     return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
 
 
@@ -182,13 +191,32 @@ def _term(token: str) -> ColumnElement[bool]:
     raise ValueError(f"unknown field {name!r}; known: {', '.join(known)}")
 
 
-def compile_query(text: str) -> CompiledQuery:
-    """Compile the search box's text; never raises (see the module docstring)."""
+def compile_query(text: str, dialect: str = "", *, words_apart: bool = False) -> CompiledQuery:
+    """Compile the search box's text for ``dialect`` (sqlite/postgresql); never raises.
+
+    ``words_apart``: free-text words are returned in ``words``/``negated_words`` instead of being
+    compiled (the app matches them in memory, see :mod:`backend.library.search`).
+    """
+    token = _DIALECT.set(dialect)
+    try:
+        return _compile(text, words_apart)
+    finally:
+        _DIALECT.reset(token)
+
+
+def _compile(text: str, words_apart: bool) -> CompiledQuery:
     tokens, errors = _tokens(text.strip())
     clauses: list[ColumnElement[bool]] = []
+    words: list[str] = []
+    negated_words: list[str] = []
+    structured: list[str] = []
     for token in tokens:
         negate = token.startswith("-") and len(token) > 1 and not token[1:2].isdigit()
         body = token[1:] if negate else token
+        if words_apart and ":" not in body:
+            (negated_words if negate else words).append(body)
+            continue
+        structured.append(token)
         try:
             clause = _term(body)
         except ValueError as exc:
@@ -196,7 +224,14 @@ def compile_query(text: str) -> CompiledQuery:
             continue
         clauses.append(not_(clause) if negate else clause)
     where: ColumnElement[bool] = and_(*clauses) if clauses else true()
-    return CompiledQuery(where=where, errors=errors, terms=len(clauses))
+    return CompiledQuery(
+        where=where,
+        errors=errors,
+        terms=len(clauses),
+        words=words,
+        negated_words=negated_words,
+        structured=" ".join(structured),
+    )
 
 
 def never() -> ColumnElement[bool]:

@@ -2,8 +2,9 @@
 
 Inputs are the timeline (cues from the site, some unknown), the recording's length, and the transitions
 found by the analysis (``[{"time_s": float, "strength": 0..1}]``). Known cues are kept as they are. Each run
-of unknown cues between two known ones (or the file's start/end) is spread over its gap in proportion to the
-tracks' own durations, then each estimate is moved to the strongest transition near it. A timeline whose
+of unknown cues between two known ones (or the file's start/end) gets expected starts in proportion to the
+tracks' own durations; then the best ordered set of transitions near those starts is chosen (see
+:func:`_fill_run`). A timeline whose
 cues cannot belong to the file (beyond its end, out of order, a length far from the file's, or known cues
 that miss the audio's transitions) is not used at all.
 """
@@ -22,6 +23,7 @@ DURATION_TOLERANCE = 0.05  # a timeline's length may differ from the file's by 5
 DURATION_SLACK_S = 120.0  # ... or by two minutes, whichever is more
 TRANSITION_HIT_S = 20.0  # a known cue "hits" a transition this close to it
 MIN_HIT_RATIO = 0.25  # below this, the known cues do not describe this audio
+DRIFT_PENALTY = 0.25  # cost of placing a cue one track length away from its expected start
 
 
 @dataclass(frozen=True)
@@ -110,18 +112,62 @@ def _nearest(transitions: Sequence[Transition], at: float, window: float) -> Tra
     return best
 
 
-def _snap(
-    transitions: Sequence[Transition], expected: float, window: float, low: float, high: float
-) -> float:
-    """The strongest transition near ``expected`` within (low, high), preferring closer ones."""
-    best, best_score = expected, 0.0
-    for t in transitions:
-        if not (low < t.time_s < high) or abs(t.time_s - expected) > window:
-            continue
-        score = t.strength * (1.0 - 0.5 * abs(t.time_s - expected) / window)
-        if score > best_score:
-            best, best_score = t.time_s, score
-    return min(max(best, low), high)
+def _fill_run(
+    start: float, end: float, weights: Sequence[float], transitions: Sequence[Transition]
+) -> list[float]:
+    """Cues for the entries after an anchor at ``start`` and before ``end``.
+
+    ``weights`` are the lengths of the anchor's track and of each entry to place. Expected starts split
+    the gap in proportion to them; then a dynamic programme picks, in order and at least MIN_GAP_S
+    apart, the transitions (or the expected start itself, worth nothing) that maximise the sum of
+    strengths minus a penalty for straying from the expected start, measured in track lengths. Each
+    choice is free to drift (an ID row with a guessed length does not throw the rest off).
+    """
+    n = len(weights) - 1
+    scale = (end - start) / sum(weights)
+    expected: list[float] = []
+    at = start
+    for k in range(n):
+        at += weights[k] * scale
+        expected.append(at)
+    slots = [max(weights[k + 1] * scale, MIN_GAP_S) for k in range(n)]
+    options = sorted(
+        {
+            (t.time_s, t.strength)
+            for t in transitions
+            if start + MIN_GAP_S <= t.time_s <= end - MIN_GAP_S
+        }
+        | {(e, 0.0) for e in expected}
+    )
+    times = [t for t, _ in options]
+    m = len(options)
+    neg = float("-inf")
+    best = [[neg] * m for _ in range(n)]
+    back = [[-1] * m for _ in range(n)]
+    for i in range(n):
+        prefix_best, prefix_arg = neg, -1
+        p = 0  # options[:p] end at least MIN_GAP_S before the current one
+        for j, (t, strength) in enumerate(options):
+            gain = strength - DRIFT_PENALTY * abs(t - expected[i]) / slots[i]
+            if i == 0:
+                if t - start >= MIN_GAP_S:
+                    best[i][j] = gain
+                continue
+            while p < m and times[p] <= t - MIN_GAP_S:
+                if best[i - 1][p] > prefix_best:
+                    prefix_best, prefix_arg = best[i - 1][p], p
+                p += 1
+            if prefix_arg >= 0:
+                best[i][j] = prefix_best + gain
+                back[i][j] = prefix_arg
+    last = max(range(m), key=lambda j: best[n - 1][j]) if m else -1
+    if last < 0 or best[n - 1][last] == neg:
+        return expected  # too many tracks for the gap: keep the proportional estimate
+    chosen = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        chosen[i] = times[last]
+        last = back[i][last]
+    return chosen
 
 
 def align(
@@ -171,21 +217,9 @@ def align(
         if run:
             start = cues[mains[anchor_pos]]
             end = cues[mains[nxt]] if nxt < len(mains) else file_duration_s
-            segment = [mains[anchor_pos], *run]
-            weights = [length(i) for i in segment]
-            scale = (end - start) / sum(weights)
-            expected_at = start
-            previous = start
-            for k, i in enumerate(run):
-                expected_at += weights[k] * scale
-                slot = weights[k + 1] * scale
-                window = max(MIN_GAP_S, 0.35 * min(slot, weights[k] * scale))
-                remaining = len(run) - k - 1
-                high = end - MIN_GAP_S * (remaining + 1)
-                low = previous + MIN_GAP_S
-                cue = _snap(transitions, expected_at, window, low, max(low, high))
+            weights = [length(i) for i in [mains[anchor_pos], *run]]
+            for i, cue in zip(run, _fill_run(start, end, weights, transitions), strict=True):
                 cues[i] = cue
-                previous = cue
                 entries[i] = replace(entries[i], cue_s=round(cue), cue_source="aligned")
         anchor_pos = nxt
     return Alignment(replace(timeline, entries=tuple(entries)), usable=True)

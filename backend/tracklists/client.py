@@ -37,6 +37,7 @@ BACKOFF_KEY = "1001tl:blocked_until"
 BACKOFF_LEVEL_KEY = "1001tl:block_level"
 ROBOTS_KEY = "1001tl:robots"
 MAX_BACKOFF_S = 24 * 3600.0
+SEARCH_MAX_AGE_S = 86400.0
 
 
 class FetchError(RuntimeError):
@@ -106,7 +107,9 @@ class TracklistsClient:
     async def search(self, query: str, *, refresh: bool = False) -> list[SearchHit]:
         """Search tracklists (POST to the site's search form); results are cached like pages."""
         key = "1001tl:search:" + _digest(query.strip().lower())
-        body = None if refresh else await self._cached_fresh(key)
+        # New tracklists appear every day: search results are kept one day at most.
+        max_age = min(self.config.cache_ttl_s, SEARCH_MAX_AGE_S)
+        body = None if refresh else await self._cached_fresh(key, max_age)
         if body is None:
             response = await self._request("POST", SEARCH_PATH, data=search_form(query))
             body = response.text
@@ -276,9 +279,10 @@ class TracklistsClient:
             return None
         return entry
 
-    async def _cached_fresh(self, key: str) -> str | None:
+    async def _cached_fresh(self, key: str, max_age_s: float | None = None) -> str | None:
         entry = await self._entry(key)
-        if entry is None or time.time() - float(entry["fetched_at"]) > self.config.cache_ttl_s:
+        max_age = self.config.cache_ttl_s if max_age_s is None else max_age_s
+        if entry is None or time.time() - float(entry["fetched_at"]) > max_age:
             return None
         return str(entry["body"])
 

@@ -11,8 +11,10 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, replace
+from html import unescape
 
 from bs4 import BeautifulSoup, Tag
+from bs4.filter import SoupStrainer
 
 from backend.tracklists.model import (
     BlockedError,
@@ -42,6 +44,14 @@ _SOURCE_NAMES = {"10": "soundcloud", "13": "youtube", "16": "spotify", "40": "mi
 _WS = re.compile(r"\s+")
 _DATE_AT_END = re.compile(r"\s*(\d{4}-\d{2}-\d{2})\s*$")
 _PLAYER_TAB = re.compile(r"^(?P<name>.*?)\s*\[(?P<len>\d+(?::\d{1,2}){1,2})\]")
+_CANONICAL = re.compile(r'<link[^>]*rel="canonical"[^>]*href="([^"]+)"', re.I)
+_OG_URL = re.compile(r'<meta[^>]*property="og:url"[^>]*content="([^"]+)"', re.I)
+_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.I)
+# Element ids of a row (``tlp12160585_cue_seconds``, ``tlp5_content``, ``tlp5_tracknumber_value``);
+# find() with these is much faster than CSS selectors on a page of hundreds of rows.
+_CUE_ID = re.compile(r"_cue_seconds$")
+_CONTENT_ID = re.compile(r"_content$")
+_NUMBER_ID = re.compile(r"_tracknumber_value$")
 _ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
 
 
@@ -151,22 +161,22 @@ def _restore_forms(name: str, visible: str) -> str:
 
 
 def _row_cue(item: Tag) -> int | None:
-    hidden = item.select_one('input[id$="_cue_seconds"]')
+    hidden = item.find("input", id=_CUE_ID)
     if hidden is not None:
         value = str(hidden.get("value") or "").strip()
         if value.isdigit():
             return int(value)
     # Older pages have no hidden input: fall back to the visible "m:ss" / "h:mm:ss" text.
-    visible = item.select_one("div.cue")
+    visible = item.find("div", class_="cue")
     return parse_clock(visible.get_text()) if visible is not None else None
 
 
 def _parse_row(item: Tag) -> _Row | None:
     classes: list[str] = list(item.get("class") or [])
-    content = item.select_one('[id$="_content"]')
+    content = item.find(id=_CONTENT_ID)
     if content is None:
         return None
-    number = item.select_one('[id$="_tracknumber_value"]')
+    number = item.find(id=_NUMBER_ID)
     number_text = clean(number.get_text()) if number is not None else ""
     if "tlpSubTog" in classes:
         kind, position = "part", None
@@ -176,25 +186,25 @@ def _parse_row(item: Tag) -> _Row | None:
         kind = "main"
         position = int(number_text) if number_text.isdigit() else None
 
-    value = content.select_one(".trackValue")
+    value = content.find(class_="trackValue")
     visible = clean(value.get_text(" ")) if value is not None else clean(content.get_text(" "))
     name = _meta(content, "name")
     # The schema.org name is what the site's own export prints; ID rows carry no metadata.
     artist, title = _split_name(_restore_forms(clean(name), visible) if name else visible)
     base_title = title
     remix = None
-    remix_node = value.select_one(".remixValue") if value is not None else None
+    remix_node = value.find(class_="remixValue") if value is not None else None
     if remix_node is not None and remix_node.parent is not None:
         remix = clean(remix_node.parent.get_text(" ")).strip("() ") or None
     # Edit notes ("(Piano Version)") and status notes ("(ID Remix)") are shown after the name only.
-    for extra in content.select(".trackEditData, .trackStatus"):
+    for extra in content.find_all(class_=["trackEditData", "trackStatus"]):
         text = clean(extra.get_text(" "))
         if text:
             title = f"{title} {text}"
             remix = remix or text.strip("() ")
     if remix and base_title.endswith(f"({remix})"):
         base_title = base_title[: -len(remix) - 2].strip()
-    labels = [clean(s.get_text(" ")) for s in content.select(".trackLabel")]
+    labels = [clean(s.get_text(" ")) for s in content.find_all(class_="trackLabel")]
     label = "/".join(lbl for lbl in labels if lbl) or None
     duration = _meta(content, "duration")
     url = _meta(content, "url")
@@ -215,8 +225,10 @@ def _parse_row(item: Tag) -> _Row | None:
 
 def _is_timeline_header(node: Tag) -> bool:
     classes: list[str] = list(node.get("class") or [])
-    # "Add a (live) video ..." is an interaction box that shares the header style.
-    return "bItmH" in classes and "interaction" not in classes and "noUser" not in classes
+    if "bItmH" not in classes or "interaction" in classes:
+        # "Add a (live) video ..." is an interaction box that shares the header style.
+        return False
+    return not clean(node.get_text(" ")).lower().startswith("add a")
 
 
 def _group(
@@ -306,12 +318,19 @@ def _recordings(soup: BeautifulSoup) -> list[LinkedRecording]:
     return out
 
 
-def _page_url(soup: BeautifulSoup) -> str | None:
-    link = soup.select_one('link[rel="canonical"]')
-    if link is not None and link.get("href"):
-        return str(link["href"])
-    og = soup.select_one('meta[property="og:url"]')
-    return str(og["content"]) if og is not None and og.get("content") else None
+def _page_url(html: str) -> str | None:
+    for pattern in (_CANONICAL, _OG_URL):
+        m = pattern.search(html)
+        if m:
+            return unescape(m.group(1))
+    return None
+
+
+def _wanted(element_id: str | None) -> bool:
+    """Parse only what the parser reads: the playlist, the media tabs and the page title."""
+    return element_id is not None and (
+        element_id in ("tlTab", "pageTitle") or element_id.startswith("mediaTab")
+    )
 
 
 def _event(title: str, djs: tuple[str, ...]) -> str | None:
@@ -327,11 +346,13 @@ def _event(title: str, djs: tuple[str, ...]) -> str | None:
 def parse_tracklist(html: str, url: str | None = None) -> TracklistPage:
     """Parse a tracklist page; raise BlockedError for block pages, NotATracklistError for others."""
     raise_if_blocked(html, url)
-    soup = BeautifulSoup(html, "lxml")
+    # Building the whole tree of a 600 kB page is slow; the strainer keeps the parts read below.
+    soup = BeautifulSoup(html, "lxml", parse_only=SoupStrainer(id=_wanted))
     tab = soup.select_one("#tlTab")
     if tab is None:
         raise NotATracklistError("not a 1001tracklists tracklist page (no #tlTab playlist)")
-    title = clean(_meta(tab, "name") or (soup.title.get_text() if soup.title else ""))
+    title_match = _TITLE.search(html)
+    title = clean(_meta(tab, "name") or (unescape(title_match.group(1)) if title_match else ""))
     djs = tuple(_metas(tab, "author"))
     date_text = _meta(tab, "datePublished") or ""
     m = _DATE_AT_END.search(title)
@@ -342,7 +363,7 @@ def parse_tracklist(html: str, url: str | None = None) -> TracklistPage:
     recordings = _recordings(soup)
     sequence: list[_Row | _Header] = []
     for node in tab.find_all("div", class_=["tlpItem", "bItmH"]):
-        if "tlpItem" in (node.get("class") or []):
+        if "bItmH" not in (node.get("class") or []):
             row = _parse_row(node)
             if row is not None:
                 sequence.append(row)
@@ -354,16 +375,13 @@ def parse_tracklist(html: str, url: str | None = None) -> TracklistPage:
             else:
                 sequence.append(_Header(header, None))
     short_id = tab.get("data-id")
-    sources = tuple(
-        clean(a.get_text())
-        for a in soup.select("#pageTitle a[href*='/source/'], h1 a[href*='/source/']")
-    )
+    sources = tuple(clean(a.get_text()) for a in soup.select("#pageTitle a[href*='/source/']"))
     return TracklistPage(
         title=title,
         djs=djs,
         date=date,
         genres=tuple(_metas(tab, "genre")),
-        url=_page_url(soup) or url,
+        url=_page_url(html) or url,
         short_id=str(short_id) if short_id else None,
         event=_event(title, djs),
         sources=tuple(dict.fromkeys(sources)),

@@ -125,7 +125,7 @@ class TracklistService:
             page = await self.client.fetch_tracklist(url)
             # The user chose this page: it is applied whatever the clues say.
             found = _Found(page, url, score(recording, Candidate.from_page(page, url)))
-            return await self._store(rec, [found], found, transitions)
+            return await self._store(rec, [found], found, transitions, user_choice=True)
         found_pages = await self._search(recording)
         ranked = rank(recording, [f.score.candidate for f in found_pages])
         best = auto_apply(ranked, self.settings.auto_apply_confidence)
@@ -169,11 +169,42 @@ class TracklistService:
         found: Sequence[_Found],
         chosen: _Found | None,
         transitions: Any,
+        *,
+        user_choice: bool = False,
     ) -> Outcome:
+        """Write what was found in one transaction; the user's earlier decisions stand.
+
+        A page already applied (perhaps with cue edits) or rejected by the user is not stored again by an
+        automatic run; ``user_choice`` (``apply --url``, a .cue file) replaces it.
+        """
         outcome = Outcome("none", rec.track_id, message="no tracklist found")
         async with self.services.db.unit_of_work() as session:
             library = await self._library(session, rec.track_id)
-            for item in found:
+            existing = {
+                url: (status, tl_id)
+                for url, status, tl_id in await session.execute(
+                    select(Tracklist.url, Tracklist.status, Tracklist.id).where(
+                        Tracklist.track_id == rec.track_id
+                    )
+                )
+            }
+            if chosen is not None and not user_choice:
+                status, kept_id = existing.get(_url_of(chosen), ("", 0))
+                if status == "applied":
+                    outcome.status, outcome.applied_id = "applied", kept_id
+                    outcome.message = "the tracklist found is already applied; kept as it is"
+                    chosen = None
+                elif status == "rejected":
+                    chosen = None  # the user said no to this page once
+            keep = {"applied", "rejected"}
+            todo = [
+                item
+                for item in found
+                if item is chosen
+                or user_choice
+                or existing.get(_url_of(item), ("", 0))[0] not in keep
+            ]
+            for item in todo:
                 # Fetching the same page again replaces what was stored from it.
                 await session.execute(
                     delete(Tracklist).where(
@@ -191,7 +222,7 @@ class TracklistService:
                         CuePoint.track_id == rec.track_id, CuePoint.kind == "tracklist"
                     )
                 )
-            for item in found:
+            for item in todo:
                 applied = item is chosen
                 row = self._tracklist_row(rec, item, applied, transitions, library)
                 session.add(row)

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,7 @@ HANDLER_MODULES: dict[WorkerKind, str] = {
 }
 
 PROGRESS_INTERVAL_S = 0.5
+RUNNING_MARK_DELAY_S = 0.25
 
 
 def load_handlers(kind: WorkerKind) -> dict[str, Handler]:
@@ -81,8 +82,10 @@ class HandlerContext:
     kind: WorkerKind
     job_id: str
     services: Services
+    worker: Worker | None = None
     outbox: list[Envelope[Any]] = field(default_factory=list)
     inbox_written: bool = False
+    marked_running: bool = False  # this attempt is counted on the job row
     recorded: int = 0  # how many outbox messages have job rows + are stored in the inbox row
     _last_progress: float = 0.0
 
@@ -130,7 +133,12 @@ class HandlerContext:
                 .values(outbox=encoded)
             )
         add_jobs_for(session, self.outbox[self.recorded :])
+        await self.worker_mark_done(session)
         await session.flush()
+
+    async def worker_mark_done(self, session: AsyncSession) -> None:
+        if self.worker is not None:
+            await self.worker.mark_done(session, self)
 
     async def already_processed(self) -> bool:
         async with self.services.db.read() as session:
@@ -246,14 +254,14 @@ class Worker:
         if await self._replay_if_processed(message, job_id):
             await delivery.ack()
             return
-        if not await self._mark_running(message, job_id, delivery.attempt):
+        if await self._cancelled(job_id):
             await delivery.ack()  # cancelled before it started
             return
-        ctx = HandlerContext(message, self.kind, job_id, self.services)
+        ctx = HandlerContext(message, self.kind, job_id, self.services, worker=self)
         try:
-            await asyncio.wait_for(handler(ctx), timeout=self.timeout_s)
+            await self._run_handler(handler, ctx)
         except JobCancelled:
-            await self._finish(message, job_id, "cancelled", "cancelled by the user")
+            await self._finish(message, job_id, "cancelled", "cancelled by the user", ctx)
             await delivery.ack()
             return
         except AlreadyProcessed:
@@ -261,26 +269,24 @@ class Worker:
             await delivery.ack()
             return
         except PermanentError as exc:
-            await self._give_up(delivery, message, job_id, exc.reason)
+            await self._give_up(delivery, ctx, exc.reason)
             return
         except (InvalidMessage, ValueError, TypeError, KeyError) as exc:
-            await self._give_up(delivery, message, job_id, f"{type(exc).__name__}: {exc}")
+            await self._give_up(delivery, ctx, f"{type(exc).__name__}: {exc}")
             return
         except TimeoutError:
             await self._retry_or_give_up(
-                delivery, message, job_id, f"timed out after {self.timeout_s:g} s", None
+                delivery, ctx, f"timed out after {self.timeout_s:g} s", None
             )
             return
         except TransientError as exc:
-            await self._retry_or_give_up(delivery, message, job_id, exc.reason, exc.retry_after_s)
+            await self._retry_or_give_up(delivery, ctx, exc.reason, exc.retry_after_s)
             return
         except Exception as exc:
             log.error(
                 "handler %s failed on %s:\n%s", self.kind, message.type, traceback.format_exc()
             )
-            await self._retry_or_give_up(
-                delivery, message, job_id, f"{type(exc).__name__}: {exc}", None
-            )
+            await self._retry_or_give_up(delivery, ctx, f"{type(exc).__name__}: {exc}", None)
             return
         try:
             await self._complete(ctx)
@@ -310,48 +316,111 @@ class Worker:
         log.info("%s already processed %s; follow-ups re-published", self.kind, message.id)
         return True
 
-    async def _mark_running(self, message: Envelope[Any], job_id: str, attempt: int) -> bool:
-        async with self.services.db.unit_of_work() as session:
-            job = await session.get(Job, job_id)
-            if job is None:
-                job = Job(
-                    id=job_id,
-                    kind=f"{self.kind}:{message.type}",
-                    correlation_id=message.correlation_id,
-                    title=job_title(message),
-                    track_id=getattr(message.payload, "track_id", None),
-                )
-                session.add(job)
-            if job.status == "cancelled":
-                return False
-            job.status = "running"
+    async def _cancelled(self, job_id: str) -> bool:
+        async with self.services.db.read() as session:
+            status = (
+                await session.execute(select(Job.status).where(Job.id == job_id))
+            ).scalar_one_or_none()
+        return status == "cancelled"
+
+    async def _run_handler(self, handler: Handler, ctx: HandlerContext) -> None:
+        """Run under the job timeout; only a job still running after a moment is marked "running".
+
+        Most jobs finish in milliseconds: for them the separate "running" commit would double the cost.
+        """
+        task = asyncio.ensure_future(handler(ctx))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=min(RUNNING_MARK_DELAY_S, self.timeout_s))
+            if not done:
+                await self._mark_running(ctx)
+                await asyncio.wait_for(asyncio.shield(task), self.timeout_s - RUNNING_MARK_DELAY_S)
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def _job_row(self, session: AsyncSession, ctx: HandlerContext) -> Job:
+        job = await session.get(Job, ctx.job_id)
+        if job is None:
+            job = Job(
+                id=ctx.job_id,
+                kind=f"{self.kind}:{ctx.message.type}",
+                correlation_id=ctx.message.correlation_id,
+                title=job_title(ctx.message),
+                track_id=getattr(ctx.message.payload, "track_id", None),
+                attempts=0,
+            )
+            session.add(job)
+        if not ctx.marked_running:
+            # This attempt starts counting now (it was not marked running while it ran).
             job.attempts = (job.attempts or 0) + 1
             job.started_at = utcnow()
             job.worker = self.name
-            job.payload = {"message": encode(message).decode()}
-        await self._announce(message, job_id, "running", None)
-        return True
+            job.payload = {"message": encode(ctx.message).decode()}
+            ctx.marked_running = True
+        return job
+
+    async def _mark_running(self, ctx: HandlerContext) -> None:
+        """Show a long job as running. Runs concurrently with the handler, so it must never overwrite
+        the end the handler may have committed meanwhile: the status changes only if still open."""
+        if ctx.marked_running:
+            return
+        ctx.marked_running = True  # this attempt is counted here, not by mark_done
+        async with self.services.db.unit_of_work() as session:
+            if await session.get(Job, ctx.job_id) is None:
+                await self._job_row(session, ctx)  # a message published without a job row
+                await session.flush()
+            await session.execute(
+                update(Job)
+                .where(Job.id == ctx.job_id)
+                .values(
+                    attempts=Job.attempts + 1,
+                    started_at=utcnow(),
+                    worker=self.name,
+                    payload={"message": encode(ctx.message).decode()},
+                    status=case(
+                        (Job.status.in_(("queued", "retrying")), "running"), else_=Job.status
+                    ),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            status = (
+                await session.execute(select(Job.status).where(Job.id == ctx.job_id))
+            ).scalar_one()
+        if status == "running":
+            await self._announce(ctx.message, ctx.job_id, "running", None)
+
+    async def mark_done(self, session: AsyncSession, ctx: HandlerContext) -> None:
+        """Inside the handler's commit: the job is done together with its writes."""
+        job = await self._job_row(session, ctx)
+        job.status = "done"
+        job.progress = 1.0
+        job.error = None
+        job.finished_at = utcnow()
 
     async def _complete(self, ctx: HandlerContext) -> None:
         """Mark the job done, with the inbox row and follow-ups if the handler's transactions did not."""
+        if ctx.inbox_written and ctx.recorded == len(ctx.outbox):
+            return  # the handler's last transaction recorded everything, the job's end included
         try:
             async with self.services.db.unit_of_work() as session:
-                if not ctx.inbox_written or ctx.recorded < len(ctx.outbox):
-                    await ctx.record(session)
-                await session.execute(
-                    update(Job)
-                    .where(Job.id == ctx.job_id)
-                    .values(status="done", progress=1.0, error=None, finished_at=utcnow())
-                )
+                await ctx.record(session)
         except IntegrityError:
             if await ctx.already_processed():
                 raise AlreadyProcessed(ctx.message.id) from None
             raise
 
-    async def _finish(self, message: Envelope[Any], job_id: str, status: str, error: str) -> None:
+    async def _finish(
+        self,
+        message: Envelope[Any],
+        job_id: str,
+        status: str,
+        error: str,
+        ctx: HandlerContext | None = None,
+    ) -> None:
         try:
             async with self.services.db.unit_of_work() as session:
-                job = await session.get(Job, job_id)
+                job = await (self._job_row(session, ctx) if ctx else session.get(Job, job_id))
                 if job is None:
                     job = Job(
                         id=job_id,
@@ -382,30 +451,22 @@ class Worker:
             log.warning("could not publish job update: %s", exc)
 
     async def _retry_or_give_up(
-        self,
-        delivery: Delivery,
-        message: Envelope[Any],
-        job_id: str,
-        reason: str,
-        retry_after_s: float | None,
+        self, delivery: Delivery, ctx: HandlerContext, reason: str, retry_after_s: float | None
     ) -> None:
         if delivery.attempt >= self.max_attempts:
             await self._give_up(
-                delivery, message, job_id, f"{reason} (gave up after {delivery.attempt} attempts)"
+                delivery, ctx, f"{reason} (gave up after {delivery.attempt} attempts)"
             )
             return
         cfg = self.services.settings.worker
-        delay = retry_after_s or min(
-            cfg.retry_max_delay_s, cfg.retry_base_delay_s * 2 ** (delivery.attempt - 1)
-        )
-        await self._finish(message, job_id, "retrying", reason)
+        backoff = cfg.retry_base_delay_s * 2 ** (delivery.attempt - 1)
+        delay = retry_after_s or min(cfg.retry_max_delay_s, backoff)
+        await self._finish(ctx.message, ctx.job_id, "retrying", reason, ctx)
         await delivery.retry(delay, reason)
 
-    async def _give_up(
-        self, delivery: Delivery, message: Envelope[Any], job_id: str, reason: str
-    ) -> None:
+    async def _give_up(self, delivery: Delivery, ctx: HandlerContext, reason: str) -> None:
         self.jobs_failed += 1
-        await self._finish(message, job_id, "dead", reason)
+        await self._finish(ctx.message, ctx.job_id, "dead", reason, ctx)
         await delivery.dead_letter(reason)
 
     async def _dead_invalid(self, delivery: Delivery, reason: str) -> None:

@@ -116,7 +116,7 @@ async def test_poison_message_is_dead_lettered_with_reason_and_others_continue(
 
     worker = Worker(services, "analysis", {"analysis.requested": handle})
     await worker.start()
-    bad, good = await enqueue(
+    bad, _good = await enqueue(
         services, [AnalysisRequested(666, "b" * 64), AnalysisRequested(2, "c" * 64)]
     )
     await wait_settled(services, bad.correlation_id, TIMEOUT)

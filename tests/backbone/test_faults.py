@@ -88,6 +88,18 @@ async def wait_for_file(path: Path, timeout_s: float) -> None:
     await asyncio.wait_for(poll(), timeout_s)
 
 
+async def wait_for_status(services: Services, job_id: str, status: str, timeout_s: float) -> None:
+    async def poll() -> None:
+        while True:
+            async with services.db.read() as session:
+                job = await session.get(Job, job_id)
+            if job is not None and job.status == status:
+                return
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout_s)
+
+
 async def test_worker_killed_mid_job_is_redelivered_and_completed_once(
     rabbit_services: Services, tmp_path: Path
 ) -> None:
@@ -97,7 +109,8 @@ async def test_worker_killed_mid_job_is_redelivered_and_completed_once(
     first = spawn_worker(services, "--block", str(marker))
     try:
         [message] = await enqueue(services, [AnalysisRequested(track_id, "f" * 64)])
-        await wait_for_file(marker, TIMEOUT)  # the job is in the middle of its handler now
+        await wait_for_file(marker, TIMEOUT)  # the handler has started...
+        await wait_for_status(services, job_id_for(message.id, "analysis"), "running", TIMEOUT)  # ...and shows
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:

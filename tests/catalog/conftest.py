@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 
-from backend.audio.encode import FORMATS, encode, extension, tone
+from backend.audio.encode import FORMATS, encode, tone
 from backend.db.models import LibraryRoot, Track
 from backend.services import Services
 
@@ -74,10 +72,3 @@ async def root_row(services: Services, path: Path) -> LibraryRoot:
             await session.execute(select(LibraryRoot).where(LibraryRoot.path == str(path)))
         ).scalar_one()
         return row
-
-
-def tone_array(seconds: float, seed: int) -> np.ndarray[Any, Any]:
-    return tone(seconds, SR, 300.0, seed=seed)
-
-
-__all__ = ["ALL_FORMATS", "SR", "age", "copy_with_new_audio", "extension", "shutil"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +39,9 @@ def node() -> str:
     return node_bin
 
 
-def lint(node: str, statements: dict[str, str], parameters: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def lint(
+    node: str, statements: dict[str, str], parameters: dict[str, dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
     payload = {
         "schema": cypher.SCHEMA,
         "statements": [

@@ -14,7 +14,9 @@ from tests.graph.conftest import ArcadeDB
 
 
 @pytest.mark.parametrize("statement", sorted(cypher.ARCADEDB_SKIPS))
-async def test_arcadedb_really_lacks_each_skipped_statement(arcadedb: ArcadeDB, statement: str) -> None:
+async def test_arcadedb_really_lacks_each_skipped_statement(
+    arcadedb: ArcadeDB, statement: str
+) -> None:
     store = Neo4jGraphStore.connect(arcadedb.bolt_uri, "root", arcadedb.password, arcadedb.database)
     try:
         with pytest.raises(neo4j.exceptions.Neo4jError):

@@ -33,7 +33,9 @@ def test_compatible_moves(a: str, b: str, relation: str) -> None:
     assert a.upper() in match.reason or str(parse_camelot(a)) in match.reason
 
 
-@pytest.mark.parametrize(("a", "b"), [("8A", "9B"), ("8A", "2A"), ("8A", "4B"), ("8A", None), ("xx", "8A")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("8A", "9B"), ("8A", "2A"), ("8A", "4B"), ("8A", None), ("xx", "8A")]
+)
 def test_clashes_and_unknown_keys(a: str, b: str | None) -> None:
     assert key_relation(a, b) is None
 

@@ -8,7 +8,9 @@ from backend.graph.port import EdgeRow, NeighbourFilter, TrackNode
 from tests.graph.conftest import Harness
 
 
-def track(i: int, bpm: float = 124.0, key: str = "8A", energy: float = 0.5, **kw: object) -> TrackNode:
+def track(
+    i: int, bpm: float = 124.0, key: str = "8A", energy: float = 0.5, **kw: object
+) -> TrackNode:
     defaults: dict[str, object] = {
         "title": f"Track {i}",
         "artist": f"Artist {i % 3}",
@@ -93,9 +95,7 @@ async def test_neighbour_filters(harness: Harness) -> None:
 
 async def test_replace_edges_rewrites_only_that_kind_of_those_sources(harness: Harness) -> None:
     await harness.add_tracks([track(i) for i in range(1, 6)])
-    await harness.store.upsert_edges(
-        [edge(1, 2), edge(1, 3), edge(1, 4, "harmonic"), edge(5, 2)]
-    )
+    await harness.store.upsert_edges([edge(1, 2), edge(1, 3), edge(1, 4, "harmonic"), edge(5, 2)])
     await harness.store.replace_edges("similar", {1: [edge(1, 5, score=0.95)]})
     one = {(n.track.id, n.kind) for n in await harness.store.neighbours(1)}
     assert one == {(5, "similar"), (4, "harmonic")}
@@ -115,7 +115,9 @@ async def test_remove_track_drops_every_edge_touching_it(harness: Harness) -> No
 
 
 async def test_sets_count_transitions_once_per_set_and_can_be_rerecorded(harness: Harness) -> None:
-    await harness.add_tracks([track(i) for i in range(1, 6)] + [track(100, title="Mix 1"), track(101, title="Mix 2")])
+    await harness.add_tracks(
+        [track(i) for i in range(1, 6)] + [track(100, title="Mix 1"), track(101, title="Mix 2")]
+    )
     await harness.store.record_set(100, [1, 2, 3, None, 4])
     await harness.store.record_set(100, [1, 2, 3, None, 4])  # redelivered: nothing doubles
     await harness.store.record_set(101, [2, 3, 5])
@@ -140,18 +142,28 @@ async def test_sets_count_transitions_once_per_set_and_can_be_rerecorded(harness
 async def test_subgraph_depth_limit_and_entities(harness: Harness) -> None:
     await harness.add_tracks([track(i) for i in range(1, 7)])
     await harness.store.upsert_edges(
-        [edge(1, 2, score=0.9), edge(1, 3, score=0.5), edge(2, 4), edge(4, 5), edge(3, 2, "harmonic")]
+        [
+            edge(1, 2, score=0.9),
+            edge(1, 3, score=0.5),
+            edge(2, 4),
+            edge(4, 5),
+            edge(3, 2, "harmonic"),
+        ]
     )
     one = await harness.store.subgraph(1, depth=1)
     tracks1 = {n.key for n in one.nodes if n.kind == "track"}
     assert tracks1 == {"track:1", "track:2", "track:3"}
-    assert {(x.source, x.target, x.kind) for x in one.links if x.kind in ("similar", "harmonic")} == {
+    assert {
+        (x.source, x.target, x.kind) for x in one.links if x.kind in ("similar", "harmonic")
+    } == {
         ("track:1", "track:2", "similar"),
         ("track:1", "track:3", "similar"),
         ("track:3", "track:2", "harmonic"),
     }
     assert {"artist:Artist 1", "label:Label X", "genre:techno"} <= {n.key for n in one.nodes}
-    assert ("track:1", "artist:Artist 1", "by_artist") in {(x.source, x.target, x.kind) for x in one.links}
+    assert ("track:1", "artist:Artist 1", "by_artist") in {
+        (x.source, x.target, x.kind) for x in one.links
+    }
     two = await harness.store.subgraph(1, depth=2)
     assert {n.key for n in two.nodes if n.kind == "track"} == tracks1 | {"track:4"}
     small = await harness.store.subgraph(1, depth=2, limit=2)
@@ -185,7 +197,7 @@ async def test_suggestions_mix_similarity_harmony_transitions_and_energy(harness
     await harness.store.record_set(100, [1, 5])
     first = (await harness.store.suggestions(1))[0]
     assert first.track.id == 5
-    assert any("played after it in 1 set" == r for r in first.reasons)
+    assert any(r == "played after it in 1 set" for r in first.reasons)
     assert await harness.store.suggestions(999) == []
 
 
@@ -237,7 +249,15 @@ async def test_path_follows_an_energy_curve(harness: Harness) -> None:
 async def test_clusters_separate_unconnected_groups(harness: Harness) -> None:
     await harness.add_tracks([track(i) for i in range(1, 9)])
     await harness.store.upsert_edges(
-        [edge(1, 2), edge(2, 3), edge(3, 1), edge(4, 1, score=0.1), edge(5, 6), edge(6, 7), edge(7, 5)]
+        [
+            edge(1, 2),
+            edge(2, 3),
+            edge(3, 1),
+            edge(4, 1, score=0.1),
+            edge(5, 6),
+            edge(6, 7),
+            edge(7, 5),
+        ]
     )
     clusters = await harness.store.clusters()
     groups = [set(c.track_ids) for c in clusters]
@@ -245,3 +265,17 @@ async def test_clusters_separate_unconnected_groups(harness: Harness) -> None:
     assert {5, 6, 7} in groups
     assert all(8 not in g for g in groups)  # no edges, no cluster
     assert [c.id for c in clusters] == list(range(len(clusters)))
+
+
+async def test_stored_lists_give_back_each_sources_edges_with_distances(harness: Harness) -> None:
+    await harness.add_tracks([track(i) for i in range(1, 5)])
+    await harness.store.replace_edges(
+        "similar", {1: [edge(1, 2, score=0.9), edge(1, 3, score=0.7)], 2: [edge(2, 1, score=0.9)]}
+    )
+    await harness.store.upsert_edges([edge(3, 4, "harmonic", 0.6)])
+    similar = await harness.store.stored_lists("similar")
+    assert {k: sorted(v) for k, v in similar.items()} == {
+        1: [(2, pytest.approx(0.1)), (3, pytest.approx(0.3))],
+        2: [(1, pytest.approx(0.1))],
+    }
+    assert await harness.store.stored_lists("harmonic") == {3: [(4, pytest.approx(0.4))]}

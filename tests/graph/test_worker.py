@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from backend.api.commands import enqueue
 from backend.db.models import AnalysisResult, LibraryRoot, Track, Tracklist, TracklistEntry
@@ -119,7 +119,10 @@ async def test_worker_keeps_the_graph_in_step(services: Services) -> None:
     harmonic = await store.neighbours(2, kinds=["harmonic"])
     assert harmonic and all(any("BPM" in r for r in n.reasons) for n in harmonic)
 
-    # A track leaves the library: nobody lists it, the tracks that did are searched again.
+    # A track leaves the library (the catalog deletes its row, then says so): nobody lists it, the
+    # tracks that did are searched again.
+    async with services.db.unit_of_work() as session:
+        await session.execute(delete(Track).where(Track.id == 1))
     await run(services, [TracksRemoved((1,))])
     assert await store.neighbours(1) == []
     for i in range(2, 7):
@@ -128,6 +131,16 @@ async def test_worker_keeps_the_graph_in_step(services: Services) -> None:
         out = [n for n in await store.neighbours(i, kinds=["similar"]) if n.direction == "out"]
         assert len(out) == 3
 
+    # The worker restarts: its index comes back from the stored edges, not from an O(n²) build.
+    from backend.graph.handler import maintainer_for
+
+    before = {i: await similar_ids(services, i) for i in range(2, 13)}
+    delattr(services, "_graph_maintainer")
+    fresh = await maintainer_for(services)
+    await fresh.tracks_changed([])  # loads the index
+    assert sorted(fresh.index.track_ids) == list(range(2, 13))
+    assert {i: await similar_ids(services, i) for i in range(2, 13)} == before
+
     # Re-analysis moves a track into the other group (same id).
     async with services.db.unit_of_work() as session:
         row = (
@@ -135,7 +148,9 @@ async def test_worker_keeps_the_graph_in_step(services: Services) -> None:
         ).one()
         row.data = {"features": vector("A", 3)}
     await run(services, [TrackAnalyzed(7, "fp7", VERSION)])
-    out7 = [n.track.id for n in await store.neighbours(7, kinds=["similar"]) if n.direction == "out"]
+    out7 = [
+        n.track.id for n in await store.neighbours(7, kinds=["similar"]) if n.direction == "out"
+    ]
     assert set(out7) <= set(GROUP_A)
 
     # A DJ set: 2 → 3, an unidentified track, then 4.
@@ -144,9 +159,7 @@ async def test_worker_keeps_the_graph_in_step(services: Services) -> None:
         session.add(tl)
         await session.flush()
         for ordinal, linked in enumerate([2, 3, None, 4]):
-            session.add(
-                TracklistEntry(tracklist_id=tl.id, ordinal=ordinal, linked_track_id=linked)
-            )
+            session.add(TracklistEntry(tracklist_id=tl.id, ordinal=ordinal, linked_track_id=linked))
         tl_id = tl.id
     await run(services, [TracklistApplied(100, tl_id)])
     await run(services, [TracklistApplied(100, tl_id)])  # applied twice: counted once

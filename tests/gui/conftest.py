@@ -12,28 +12,32 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-import qasync  # noqa: E402
+import pytest
+import qasync
 
-from backend.audio.encode import encode, tone  # noqa: E402
-
-
-def _qasync_loop() -> asyncio.AbstractEventLoop:
-    from PySide6.QtWidgets import QApplication
-
-    # The one QApplication of the session (pytest-qt's ``qapp`` fixture picks up this instance).
-    app = QApplication.instance() or QApplication([])
-    return qasync.QEventLoop(app)
+from backend.audio.encode import encode, tone
 
 
-def pytest_asyncio_loop_factories(config: Any, item: Any) -> dict[str, Any]:
-    """Async GUI tests run on a qasync loop over the shared QApplication, as the app does."""
-    return {"qasync": _qasync_loop}
+@pytest.fixture(scope="session")
+def event_loop_policy(qapp: Any) -> asyncio.AbstractEventLoopPolicy:
+    """Async GUI tests run on a qasync loop over the shared QApplication, as the app does.
+
+    (pytest-asyncio's newer loop-factory hook ends the loop through ``asyncio.Runner``, which qasync's
+    loop does not survive; the policy fixture works, so its deprecation warning is silenced below.)
+    """
+    return qasync.DefaultQEventLoopPolicy()
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "tests/gui/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.filterwarnings('ignore:Overriding the "event_loop_policy"'))
 
 
 @pytest.fixture(autouse=True)
@@ -96,23 +100,37 @@ async def rows_become(window: Any, count: int, timeout_s: float = 30.0) -> None:
 
 
 @pytest.fixture
-async def window(qapp: Any, qtbot: Any, make_settings: Any) -> AsyncIterator[Any]:
-    """The real main window over an embedded library (catalog workers and watcher in-process)."""
+def open_window(qapp: Any, make_settings: Any) -> Any:
+    """``async with open_window() as window``: the real main window over an embedded library.
+
+    Catalog workers and the folder watcher run in-process. The window lives inside the test's own
+    coroutine (not an async fixture): qasync steps background tasks only while its loop runs, and
+    pytest-asyncio runs fixtures and the test in separate ``run_until_complete`` calls.
+    """
     from tracktion_gui.app import open_app_services
     from tracktion_gui.asyncutil import cancel_all
     from tracktion_gui.main_window import MainWindow
 
-    # A long settle window: the watcher leaves a file alone for 30 s after an outside change, so
-    # the conflict test decides when the library learns about it (test files are made an hour old).
-    settings = make_settings("embedded", library={"settle_window_s": 30, "debounce_ms": 50})
-    async with open_app_services(settings, worker_kinds=["catalog"]) as client:
-        w = MainWindow(client)
-        await w.start()
-        w.show()
-        try:
-            yield w
-        finally:
-            await w.shutdown()
-            await cancel_all()
-            w.close()
-            w.deleteLater()
+    qapp.setQuitOnLastWindowClosed(False)  # closing the window must not end the test's loop
+
+    @asynccontextmanager
+    async def opener(kinds: tuple[str, ...] = ("catalog",), **library: Any) -> AsyncIterator[Any]:
+        # A long settle window: the watcher leaves a file alone for 30 s after an outside change,
+        # so the conflict test decides when the library learns about it (test files are an hour old).
+        values = {"settle_window_s": 30, "debounce_ms": 50, **library}
+        settings = make_settings("embedded", library=values)
+        async with open_app_services(settings, worker_kinds=list(kinds)) as client:
+            if os.environ.get("DIAG_NO_EXTRA"):
+                MainWindow._install_extra = lambda self: None  # type: ignore[method-assign]
+            w = MainWindow(client)
+            await w.start()
+            w.show()
+            try:
+                yield w
+            finally:
+                await w.shutdown()
+                await cancel_all()
+                w.close()
+                w.deleteLater()
+
+    return opener

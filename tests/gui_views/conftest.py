@@ -1,8 +1,8 @@
 """Fixtures of the part-2 view tests: one qasync loop, and a small real library analysed in embedded mode.
 
 The library is generated here (a few short tracks and one ~2-minute "recording", flagged as a mix by
-lowering ``library.mix_min_duration_s``), then catalogued, analysed and graphed by the real workers running
-in-process — the same pipeline ``tracktion scan --wait`` uses. It is built once per module.
+lowering ``library.mix_min_duration_s``), analysed by the real analysis code, then graphed and searched for
+tracklists by the real graph and tracklists workers running in-process. It is built once per test run.
 """
 
 from __future__ import annotations
@@ -80,35 +80,77 @@ class Library:
     ids: dict[str, int]  # file name → track id
 
 
-async def build_library(home: Path, music: Path, tracklists_url: str | None = None) -> Library:
-    """Scan ``music`` with every worker running in-process and wait until all follow-up work is done."""
-    from sqlalchemy import select
+def _analyse(path: Path) -> tuple[Any, Any, bytes, str]:
+    """Tags, real analysis (long-recording mode as the catalog would flag it) and fingerprint of a file."""
+    from backend.analysis.analyzer import analyze_file
+    from backend.catalog.fingerprint import fingerprint_file
+    from backend.catalog.tags import read_tags
 
-    from backend.api import folders
+    tags = read_tags(str(path))
+    result, waveform = analyze_file(path, is_long=(tags.duration_s or 0.0) >= MIX_MIN_S)
+    return tags, result, waveform.to_bytes(), fingerprint_file(str(path))
+
+
+async def build_library(home: Path, music: Path, tracklists_url: str) -> Library:
+    """Library rows for the files in ``music``, analysed by the real analysis code, then graphed (and
+    tracklists searched) by the real graph and tracklists workers running in-process.
+
+    Track rows and analysis results are written here the way the catalog and the analysis worker store
+    them, so the views are tested on real analysis output without depending on the whole scan pipeline.
+    """
+    from backend.api.commands import enqueue
+    from backend.api.folders import add_root
     from backend.config import settings_from_values
-    from backend.db.models import Track
+    from backend.db.models import AnalysisResult, Track
+    from backend.messaging.contracts import RecordingAnalyzed, TrackAnalyzed
     from backend.services import open_services
     from backend.worker.local import local_workers, wait_settled
 
-    tracklists: dict[str, Any] = {"min_interval_s": 0.0}
-    if tracklists_url:
-        tracklists["base_url"] = tracklists_url
     settings = settings_from_values(
         home,
         {
             "mode": "embedded",
-            "library": {"mix_min_duration_s": MIX_MIN_S, "settle_window_s": 0.0},
-            "tracklists": tracklists,
+            "library": {"mix_min_duration_s": MIX_MIN_S},
+            "tracklists": {"min_interval_s": 0.01, "base_url": tracklists_url},
             "worker": {"retry_base_delay_s": 0.05},
         },
     )
     services = await open_services(settings)
-    async with local_workers(services):
-        _stats, correlation = await folders.scan(services, [str(music)], settle_s=0.0)
-        await wait_settled(services, correlation, timeout_s=300)
-    async with services.db.read() as session:
-        rows = (await session.execute(select(Track.id, Track.rel_path))).all()
-    return Library(services, music, [], {Path(p).name: i for i, p in rows})
+    root = await add_root(services, music)
+    ids: dict[str, int] = {}
+    events: list[Any] = []
+    audio = {".flac", ".wav", ".mp3", ".ogg", ".opus", ".m4a", ".aiff", ".wma"}
+    for path in sorted(p for p in music.rglob("*") if p.suffix.lower() in audio):
+        tags, result, blob, fingerprint = await asyncio.to_thread(_analyse, path)
+        is_mix = result.duration_s >= MIX_MIN_S
+        async with services.db.unit_of_work() as session:
+            track = Track(
+                root_id=root.id, rel_path=path.relative_to(music).as_posix(), size=path.stat().st_size,
+                mtime=path.stat().st_mtime, fingerprint=fingerprint, format=path.suffix[1:],
+                duration_s=result.duration_s, sample_rate=result.sample_rate,
+                title=tags.title, artist=tags.artist, genre=tags.genre, is_mix=is_mix,
+                bpm=result.bpm, key=result.key, camelot=result.camelot,
+                energy=result.energy, loudness_lufs=result.loudness_lufs,
+                analysis_version=result.algorithm_version, status="ok",
+            )  # fmt: skip
+            session.add(track)
+            session.add(
+                AnalysisResult(
+                    fingerprint=fingerprint,
+                    algorithm_version=result.algorithm_version,
+                    data=result.to_json(),
+                    waveform=blob,
+                )
+            )
+            await session.flush()
+            ids[path.name] = track.id
+        events.append(TrackAnalyzed(track.id, fingerprint, result.algorithm_version))
+        if is_mix:
+            events.append(RecordingAnalyzed(track.id, fingerprint, result.algorithm_version))
+    async with local_workers(services, ["graph", "tracklists"]):
+        sent = await enqueue(services, events)
+        await wait_settled(services, sent[0].correlation_id, timeout_s=300)
+    return Library(services, music, [], ids)
 
 
 # ---- the 1001tracklists fixture pages, served locally at the site's paths ---------------------------------
@@ -172,14 +214,18 @@ def site() -> Iterator[str]:
         thread.join()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def library(
-    qloop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory
+    qloop: asyncio.AbstractEventLoop, tmp_path_factory: pytest.TempPathFactory, site: str
 ) -> Iterator[Library]:
-    """Five short tracks and a ~2-minute recording, catalogued, analysed and graphed by the real workers."""
+    """Five short tracks and a ~2-minute recording, catalogued, analysed and graphed by the real workers.
+
+    The tracklists worker searches for the recording: it asks the local fixture server (no hits), never
+    the real site.
+    """
     base = tmp_path_factory.mktemp("gui_views")
     transitions = write_music(base / "music")
-    lib = run(qloop, build_library(base / "home", base / "music"), 300)
+    lib = run(qloop, build_library(base / "home", base / "music", tracklists_url=site), 300)
     lib.transitions = transitions
     yield lib
     run(qloop, lib.services.close())

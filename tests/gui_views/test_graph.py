@@ -49,7 +49,7 @@ def test_graph_shows_the_selected_tracks_neighbours(
     assert centre in shown
     assert {n.track.id for n in neighbours} <= shown
     # Edges are drawn per kind, and the status line counts them.
-    drawn = sum(len(item.getData()[0] or ()) // 2 for item in graph.edge_items.values())
+    drawn = sum(len(item.getData()[0]) // 2 for item in graph.edge_items.values())
     assert drawn == len(graph.links) > 0
     assert f"{len(graph.nodes)} tracks" in graph.status.text()
     # Hovering a neighbour explains the link with the store's reasons.
@@ -69,9 +69,11 @@ def test_graph_shows_the_selected_tracks_neighbours(
     other = first.track.id
     qtbot.mouseClick(graph.plot.viewport(), Qt.MouseButton.LeftButton, pos=node_pixel(graph, other))
     assert graph.selected_ids == [other]
-    qtbot.mouseDClick(
-        graph.plot.viewport(), Qt.MouseButton.LeftButton, pos=node_pixel(graph, other)
-    )
+    # A real double-click: press/release, then the double-click press and its release.
+    pos = node_pixel(graph, other)
+    qtbot.mouseClick(graph.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(graph.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseRelease(graph.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     run(qloop, settle())
     assert graph.centre == other
     assert graph.positions[graph.index[other]].tolist() == [0.0, 0.0]

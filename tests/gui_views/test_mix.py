@@ -92,12 +92,15 @@ async def add_candidate(library: Library, track_id: int, url: str) -> int:
 
 
 async def apply_and_wait(library: Library, page: MixPage) -> None:
+    """Click Apply with the tracklists (and graph) workers running; wait for the job and the view."""
     from backend.worker.local import local_workers, wait_settled
 
-    async with local_workers(library.services):
+    async with local_workers(library.services, ["tracklists", "graph"]):
         page.apply_button.click()
-        assert await idle(30)  # the enqueue has happened
-        await wait_settled(library.services, None, timeout_s=120)
+        (task,) = page.tasks.tasks
+        job_id = await task  # the enqueued TracklistRequested job
+        assert job_id
+        await wait_settled(library.services, job_id, timeout_s=120)
     assert await idle(30)
 
 

@@ -6,6 +6,7 @@ into the repository. The server answers at the site's URL paths so the client ru
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -17,6 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from backend.tracklists.model import TracklistPage
+from backend.tracklists.parser import parse_tracklist
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = (
@@ -66,7 +70,8 @@ class FakeSite:
     """State of the local server: what it serves and every request it saw."""
 
     base_url: str = ""
-    robots: str = "User-agent: *\nDisallow: /user/\n"
+    robots: str | None = "User-agent: *\nDisallow: /user/\n"  # None: no robots.txt (404)
+    statuses: dict[str, int] = field(default_factory=dict)  # path -> forced HTTP status
     # query -> fixture file name, or the HTML itself
     search_pages: dict[str, str] = field(default_factory=dict)
     latency_s: float = 0.0
@@ -115,7 +120,11 @@ def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, method: str, body: str) -> tuple[int, bytes, dict[str, str]]:
             html = {"Content-Type": "text/html; charset=utf-8"}
+            if self.path in site.statuses:
+                return site.statuses[self.path], b"slow down", {"Retry-After": "900"}
             if self.path == "/robots.txt":
+                if site.robots is None:
+                    return 404, b"not found", html
                 return 200, site.robots.encode(), {"Content-Type": "text/plain"}
             if method == "POST" and self.path == "/search/result.php":
                 form = urllib.parse.parse_qs(body)
@@ -157,3 +166,9 @@ def site() -> Iterator[FakeSite]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@functools.cache
+def parsed(name: str) -> TracklistPage:
+    """A saved tracklist page, parsed once per test run (the records are frozen, so sharing is safe)."""
+    return parse_tracklist(page(name))

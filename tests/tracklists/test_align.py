@@ -12,8 +12,7 @@ from backend.tracklists.align import (
     transitions_from,
 )
 from backend.tracklists.model import Entry, Timeline, TracklistPage
-from backend.tracklists.parser import parse_tracklist
-from tests.tracklists.conftest import ARMIN, BICEP, page
+from tests.tracklists.conftest import ARMIN, BICEP, parsed
 
 
 def entry(pos: int | None, cue: int | None, *, w: bool = False, dur: int | None = 300) -> Entry:
@@ -71,7 +70,7 @@ def test_without_transitions_cues_follow_track_durations() -> None:
 
 
 def test_bicep_without_any_cue_is_spread_over_the_file() -> None:
-    timeline = parse_tracklist(page(BICEP)).timelines[0]
+    timeline = parsed(BICEP).timelines[0]
     result = align(timeline, 2 * 3600.0)
     cues = [e.cue_s for e in result.timeline.entries]
     assert cues[0] == 0 and all(c is not None for c in cues)
@@ -81,7 +80,7 @@ def test_bicep_without_any_cue_is_spread_over_the_file() -> None:
 
 
 def test_timeline_that_does_not_match_the_file_is_not_used() -> None:
-    armin = parse_tracklist(page(ARMIN)).timelines[0]  # 47:58 recording, last cue 45:34
+    armin = parsed(ARMIN).timelines[0]  # 47:58 recording, last cue 45:34
     result = align(armin, 20 * 60.0)
     assert not result.usable
     assert result.reason is not None and "lasts" in result.reason

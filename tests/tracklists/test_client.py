@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -15,11 +17,12 @@ from backend.tracklists.client import (
     BACKOFF_KEY,
     BACKOFF_LEVEL_KEY,
     ClientConfig,
+    FetchError,
     RobotsDisallowed,
     TracklistsClient,
 )
 from backend.tracklists.model import BlockedError
-from tests.tracklists.conftest import SEARCH_30, TRACKLIST_PATHS, FakeSite
+from tests.tracklists.conftest import REPO, SEARCH_30, TRACKLIST_PATHS, FakeSite
 
 AFRO_PATH, ARMIN_PATH, BICEP_PATH, BLOCKED_PATH = list(TRACKLIST_PATHS)
 INTERVAL = 0.3
@@ -72,7 +75,9 @@ async def test_search_and_fetch_through_the_site_paths(
     assert "main_search=Gorgon+City+Space+Miami" in posts[0].body
     assert "search_selection=9" in posts[0].body
     agents = {h.headers["User-Agent"] for h in site.hits}
-    assert len(agents) == 1 and "Tracktion" in agents.pop()
+    assert len(agents) == 1
+    agent = agents.pop()
+    assert agent.startswith("Tracktion/") and "+https://" in agent  # honest, with a contact URL
 
 
 async def test_pages_are_cached_and_revalidated_with_conditional_requests(site: FakeSite) -> None:
@@ -107,6 +112,37 @@ async def test_robots_for_another_agent_does_not_stop_us(site: FakeSite) -> None
     site.robots = "User-agent: BadBot\nDisallow: /\n"
     async with TracklistsClient(MemoryCache(), config(site)) as client:
         assert "tlTab" in await client.get_page(BICEP_PATH)
+
+
+async def test_no_robots_txt_means_no_restriction(site: FakeSite) -> None:
+    site.robots = None
+    async with TracklistsClient(MemoryCache(), config(site)) as client:
+        assert "tlTab" in await client.get_page(BICEP_PATH)
+
+
+async def test_too_many_requests_is_a_block_with_the_servers_retry_after(site: FakeSite) -> None:
+    site.statuses[BICEP_PATH] = 429
+    cache = MemoryCache()
+    async with TracklistsClient(cache, config(site)) as client:
+        with pytest.raises(BlockedError) as info:
+            await client.get_page(BICEP_PATH)
+        assert info.value.retry_after_s == 900  # Retry-After beats the 300 s first back-off
+        assert await client.blocked_until() is not None
+        # Once the back-off is over the page is fetched for real: nothing was cached from the 429.
+        await cache.delete(BACKOFF_KEY)
+        del site.statuses[BICEP_PATH]
+        assert "tlTab" in await client.get_page(BICEP_PATH)
+    assert [h.status for h in site.requests_to(BICEP_PATH)] == [429, 200]
+
+
+async def test_server_errors_are_fetch_errors_and_not_cached(site: FakeSite) -> None:
+    site.statuses[ARMIN_PATH] = 503
+    async with TracklistsClient(MemoryCache(), config(site)) as client:
+        with pytest.raises(FetchError, match="HTTP 503"):
+            await client.get_page(ARMIN_PATH)
+        del site.statuses[ARMIN_PATH]
+        assert "tlTab" in await client.get_page(ARMIN_PATH)  # nothing stale was kept
+    assert len(site.requests_to(ARMIN_PATH)) == 2
 
 
 async def test_blocked_page_backs_off_for_every_worker_and_caches_nothing(
@@ -164,3 +200,56 @@ async def test_one_request_at_a_time_spaced_across_workers(
     assert len(starts) == 6  # robots.txt once, then five pages
     for prev_end, start in zip(ends, starts[1:], strict=False):
         assert start - prev_end >= INTERVAL * 0.95
+
+
+WORKER_SCRIPT = """
+import asyncio, sys
+from backend.cache.redis_cache import RedisCache
+from backend.tracklists.client import ClientConfig, TracklistsClient
+
+async def main(redis_url, prefix, base_url, page, query):
+    cache = RedisCache(redis_url, prefix)
+    config = ClientConfig(base_url=base_url, min_interval_s=float(sys.argv[6]))
+    async with TracklistsClient(cache, config) as client:
+        await client.get_page(page)
+        await client.search(query)
+    await cache.close()
+
+asyncio.run(main(*sys.argv[1:6]))
+"""
+
+
+async def test_worker_processes_sharing_redis_take_turns(site: FakeSite, redis_url: str) -> None:
+    """Three worker processes, one Redis: never two requests at once, always the interval between."""
+    site.latency_s = 0.05
+    prefix = f"tltest_{uuid.uuid4().hex[:10]}:"
+    pages = [AFRO_PATH, ARMIN_PATH, BICEP_PATH]
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            WORKER_SCRIPT,
+            redis_url,
+            prefix,
+            site.base_url,
+            path,
+            f"query {n}",
+            str(INTERVAL),
+            cwd=REPO,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for n, path in enumerate(pages)
+    ]
+    try:
+        for proc in procs:
+            _, err = await asyncio.wait_for(proc.communicate(), 120)
+            assert proc.returncode == 0, err.decode()
+    finally:
+        cleaner = RedisCache(redis_url, prefix)
+        await cleaner.clear_prefix()
+        await cleaner.close()
+    assert len(site.hits) == 7  # robots.txt once for all, then 3 pages and 3 searches
+    assert site.max_in_flight == 1
+    hits = sorted(site.hits, key=lambda h: h.started)
+    for prev, nxt in itertools.pairwise(hits):
+        assert nxt.started - prev.ended >= INTERVAL * 0.95

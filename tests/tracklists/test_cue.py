@@ -14,8 +14,7 @@ from backend.tracklists.cue import (
     quote,
 )
 from backend.tracklists.model import Entry, Timeline, TracklistPage
-from backend.tracklists.parser import parse_tracklist
-from tests.tracklists.conftest import AFROJACK, page
+from tests.tracklists.conftest import AFROJACK, parsed
 
 
 def test_index_time_uses_75_frames_and_minutes_past_99() -> None:
@@ -31,7 +30,7 @@ def test_quote_keeps_values_on_one_line_without_inner_quotes() -> None:
 
 
 def test_afrojack_sheet_format(tmp_path: Path) -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     sheet = cue_sheet(p, p.timelines[0], tmp_path / "AFROJACK - EDC 2025.mp3")
     lines = sheet.text.split("\r\n")
     assert lines[:6] == [
@@ -66,13 +65,13 @@ def test_afrojack_sheet_format(tmp_path: Path) -> None:
 
 
 def test_flac_and_aiff_file_types(tmp_path: Path) -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     assert 'FILE "set.flac" WAVE' in cue_sheet(p, p.timelines[0], tmp_path / "set.flac").text
     assert 'FILE "set.aiff" AIFF' in cue_sheet(p, p.timelines[0], tmp_path / "set.aiff").text
 
 
 def test_round_trip_through_the_importer(tmp_path: Path) -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     audio = tmp_path / "afrojack.mp3"
     audio.write_bytes(b"")
     cue_path = tmp_path / "afrojack.cue"

@@ -13,9 +13,8 @@ from backend.tracklists.linking import (
 )
 from backend.tracklists.matching import Candidate, Recording, auto_apply, rank, score
 from backend.tracklists.model import Entry
-from backend.tracklists.parser import parse_tracklist
 from backend.tracklists.search import build_query, parse_search_results
-from tests.tracklists.conftest import AFROJACK, BICEP, SEARCH_30, page
+from tests.tracklists.conftest import AFROJACK, BICEP, SEARCH_30, page, parsed
 
 
 def test_the_right_set_among_thirty_search_hits_is_applied() -> None:
@@ -38,13 +37,13 @@ def test_same_dj_and_club_on_another_day_is_only_a_candidate() -> None:
 
 
 def test_name_only_never_reaches_the_threshold() -> None:
-    p = parse_tracklist(page(BICEP))
+    p = parsed(BICEP)
     s = score(Recording("Bicep", "Warehouse Project", None, None), Candidate.from_page(p))
     assert 0.4 < s.confidence < 0.8
 
 
 def test_page_candidate_uses_each_linked_recordings_length() -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     candidate = Candidate.from_page(p)
     assert candidate.lengths_s == (2521.0, 4069.0, 4095.0)
     # A file of the second YouTube part matches by length as well as the full set does.
@@ -56,7 +55,7 @@ def test_page_candidate_uses_each_linked_recordings_length() -> None:
 
 
 def test_two_equally_good_candidates_ask_the_user() -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     a = Candidate.from_page(p, key="a")
     b = Candidate.from_page(p, key="b")
     ranked = rank(Recording("AFROJACK", "EDC", dt.date(2025, 5, 17), 4069.0), [a, b])
@@ -81,7 +80,7 @@ def test_normalisation() -> None:
 
 
 def test_entries_link_to_library_tracks_and_give_followed_by_pairs() -> None:
-    entries = parse_tracklist(page(AFROJACK)).timelines[0].entries
+    entries = parsed(AFROJACK).timelines[0].entries
     library = [
         LibraryTrack(1, "Afrojack feat. Eva Simons", "Take Over Control [Piano Version]"),
         LibraryTrack(2, "Charli XCX, Billie Eilish", "Guess (David Guetta & AFROJACK Edit)"),

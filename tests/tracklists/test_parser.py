@@ -10,17 +10,26 @@ import pytest
 from backend.tracklists.export import export_text, format_cue
 from backend.tracklists.model import BlockedError, NotATracklistError, page_json
 from backend.tracklists.parser import parse_clock, parse_tracklist
-from tests.tracklists.conftest import AFROJACK, ARMIN, BICEP, BLOCKED, PAGES, SEARCH_30, page
+from tests.tracklists.conftest import (
+    AFROJACK,
+    ARMIN,
+    BICEP,
+    BLOCKED,
+    PAGES,
+    SEARCH_30,
+    page,
+    parsed,
+)
 
 
 def test_export_is_byte_identical_to_the_sites_export() -> None:
-    parsed = parse_tracklist(page(AFROJACK))
+    fresh = parse_tracklist(page(AFROJACK))
     expected = (PAGES / AFROJACK.replace(".html", ".export.txt")).read_bytes()
-    assert export_text(parsed).encode("utf-8") == expected
+    assert export_text(fresh).encode("utf-8") == expected
 
 
 def test_afrojack_metadata_and_counts() -> None:
-    p = parse_tracklist(page(AFROJACK))
+    p = parsed(AFROJACK)
     assert p.title == "AFROJACK @ kineticFIELD, EDC Las Vegas, United States 2025-05-17"
     assert p.djs == ("AFROJACK",)
     assert p.date == dt.date(2025, 5, 17)
@@ -48,7 +57,7 @@ def test_afrojack_metadata_and_counts() -> None:
 
 
 def test_afrojack_cues_mashups_w_rows_and_ids() -> None:
-    entries = parse_tracklist(page(AFROJACK)).timelines[0].entries
+    entries = parsed(AFROJACK).timelines[0].entries
     first = entries[0]
     assert (first.cue_s, first.artist, first.title, first.remix, first.label) == (
         0,
@@ -94,7 +103,7 @@ def test_afrojack_cues_mashups_w_rows_and_ids() -> None:
 
 
 def test_armin_all_cued_mm_ss() -> None:
-    p = parse_tracklist(page(ARMIN))
+    p = parsed(ARMIN)
     assert p.djs == ("Armin van Buuren", "KI/KI")
     assert p.genres == ("Trance", "Techno")
     assert p.date == dt.date(2025, 10, 25)
@@ -108,7 +117,7 @@ def test_armin_all_cued_mm_ss() -> None:
 
 
 def test_bicep_has_no_cues_and_id_rows_without_metadata() -> None:
-    p = parse_tracklist(page(BICEP))
+    p = parsed(BICEP)
     assert p.title == "Bicep - The Warehouse Project, RDM Rotterdam, Netherlands 2023-04-28"
     assert p.djs == ("Bicep",)
     assert p.event == "The Warehouse Project, RDM Rotterdam, Netherlands"
@@ -124,7 +133,7 @@ def test_bicep_has_no_cues_and_id_rows_without_metadata() -> None:
 
 
 def test_json_shape_matches_the_issue() -> None:
-    doc = page_json(parse_tracklist(page(AFROJACK)))
+    doc = page_json(parsed(AFROJACK))
     assert set(doc) == {"title", "djs", "date", "genres", "url", "timelines"}
     assert doc["date"] == "2025-05-17"
     timeline = doc["timelines"][0]
@@ -210,4 +219,4 @@ def test_blocked_page_raises_blocked_not_empty() -> None:
 
 def test_other_pages_are_not_tracklists() -> None:
     with pytest.raises(NotATracklistError):
-        parse_tracklist(page(SEARCH_30))
+        parsed(SEARCH_30)

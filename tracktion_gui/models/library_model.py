@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
+from backend.analysis import keys
 from backend.api.client import LibraryClient
 from backend.api.library import EditOutcome
 from tracktion_gui import theme
@@ -116,6 +117,8 @@ class LibraryModel(QAbstractTableModel):
                 return QBrush(color)
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
+            if col.name in row.get("_from_tags", ()):
+                return QBrush(theme.MUTED_COLOR) if col.name != "key" else QBrush(QColor("#444"))
             if col.name == "key" and theme.camelot_color(value) is not None:
                 return QBrush(QColor("#111111"))
             status = row.get("_status")
@@ -125,6 +128,8 @@ class LibraryModel(QAbstractTableModel):
                 return QBrush(theme.MUTED_COLOR)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col.name in row.get("_from_tags", ()):
+                return "From the file's tags (not analysed yet)"
             if row.get("_error"):
                 return f"{row.get('_status')}: {row['_error']}"
             return None
@@ -241,6 +246,7 @@ class LibraryModel(QAbstractTableModel):
 
     def _store(self, fetched: dict[int, dict[str, Any]]) -> None:
         for tid, row in fetched.items():
+            _fill_from_tags(row)
             self._rows[tid] = row
             self._rows.move_to_end(tid)
         while len(self._rows) > CACHE_ROWS:
@@ -300,6 +306,21 @@ class LibraryModel(QAbstractTableModel):
     async def _replay(self, undo: bool) -> None:
         outcome = await (self.client.undo() if undo else self.client.redo())
         await self._after_edit(outcome, outcome.written)
+
+
+def _fill_from_tags(row: dict[str, Any]) -> None:
+    """Until analysis has run, show the file's own BPM/key tags (muted, with a tooltip saying so)."""
+    from_tags = []
+    if row.get("bpm") is None and row.get("bpm_tag"):
+        row["bpm"] = row["bpm_tag"]
+        from_tags.append("bpm")
+    if row.get("key") is None and row.get("key_tag"):
+        try:
+            row["key"] = keys.parse_key(str(row["key_tag"])).camelot
+            from_tags.append("key")
+        except keys.KeyParseError:
+            pass
+    row["_from_tags"] = tuple(from_tags)
 
 
 def column_index(name: str) -> int:

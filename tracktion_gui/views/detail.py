@@ -20,7 +20,7 @@ def _row(label: str, value: Any) -> str:
     if value in (None, "", [], {}):
         return ""
     return (
-        f"<tr><td style='color:palette(mid); padding-right:10px'>{html.escape(label)}</td>"
+        f"<tr><td style='color:#8a8d93; padding-right:10px'>{html.escape(label)}</td>"
         f"<td>{html.escape(str(value))}</td></tr>"
     )
 

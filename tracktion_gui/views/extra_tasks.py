@@ -33,6 +33,11 @@ async def _guarded(coro: Coroutine[Any, Any, Any], on_error: ErrorCallback | Non
         return None
 
 
+def _close(coro: Coroutine[Any, Any, Any]) -> None:
+    """A task cancelled before it started never ran its coroutine: close it ("never awaited" otherwise)."""
+    coro.close()
+
+
 class LatestTask:
     """At most one running task: starting a new one cancels the one before."""
 
@@ -44,6 +49,7 @@ class LatestTask:
     def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         self.cancel()
         self.task = spawn(_guarded(coro, self._on_error), self._name)
+        self.task.add_done_callback(lambda _t: _close(coro))
         return self.task
 
     def cancel(self) -> None:
@@ -65,6 +71,7 @@ class TaskSet:
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = spawn(_guarded(coro, self._on_error), self._name)
+        task.add_done_callback(lambda _t: _close(coro))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task

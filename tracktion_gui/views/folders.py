@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from backend.api.client import LibraryClient
 from backend.api.folders import FolderError
 from tracktion_gui import theme
-from tracktion_gui.asyncutil import Replaceable, spawn
+from tracktion_gui.asyncutil import Coalescing, spawn
 from tracktion_gui.views.widgets import PROGRESS_ROLE, ProgressDelegate
 
 HEADERS = ("Folder", "State", "Tracks", "Scan", "Last scan", "Problem")
@@ -85,13 +85,13 @@ class FoldersView(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(hint)
         self.folders: list[dict[str, Any]] = []
-        self._load = Replaceable()
+        self._load = Coalescing(self._reload, "folders-load")
         self._progress_timer = QTimer(self)
         self._progress_timer.setInterval(500)
         self._progress_timer.timeout.connect(self._tick)
 
     def reload(self) -> Any:
-        return self._load.start(self._reload(), "folders-load")
+        return self._load.request()
 
     async def _reload(self) -> None:
         self.folders = await self.client.folders()

@@ -31,7 +31,7 @@ from backend.api import media
 from backend.graph.port import SetPath, Suggestion, TrackNode
 from backend.services import Services
 from tracktion_gui.views.extra_tasks import LatestTask, TaskSet
-from tracktion_gui.views.graph_layout import force_layout
+from tracktion_gui.views.graph_layout import force_layout, rings
 from tracktion_gui.views.graph_side import GraphSidePanel, node_text
 from tracktion_gui.views.graph_style import EDGE_PENS, node_brushes, node_sizes
 
@@ -60,6 +60,7 @@ class GraphPage(QWidget):
         self.index: dict[int, int] = {}
         self.links: list[media.GraphLinkView] = []
         self.positions = np.zeros((0, 2))
+        self.layout_centre = -1
         self.path: SetPath | None = None
         self.suggestions: list[Suggestion] = []
         self.load = LatestTask(self._error)
@@ -86,7 +87,7 @@ class GraphPage(QWidget):
         self.scatter.sigClicked.connect(self._clicked)
 
         self.colour_by = QComboBox()
-        self.colour_by.addItems(["cluster", "key"])
+        self.colour_by.addItems(["key", "cluster"])
         self.toggles = {kind: QCheckBox(kind) for kind in EDGE_PENS}
         for kind, box in self.toggles.items():
             box.setChecked(True)
@@ -170,19 +171,21 @@ class GraphPage(QWidget):
         ordered = sorted(nodes, key=lambda n: n.id != self.centre)  # centre first: it is pinned
         index = {n.id: i for i, n in enumerate(ordered)}
         edges = [(index[x.source], index[x.target], x.score) for x in links]
-        initial = None
-        if self.index and set(index) & set(self.index):  # keep known nodes where they were
-            rng = np.random.default_rng(1)
-            initial = rng.uniform(-1, 1, (len(ordered), 2))
+        if self.layout_centre == self.centre and set(index) & set(self.index):
+            # Same centre (live update, a planned path): known nodes stay where they were.
+            initial = rings(len(ordered), edges)
             for tid, i in index.items():
                 if tid in self.index:
                     initial[i] = self.positions[self.index[tid]]
+        else:
+            initial = rings(len(ordered), edges)
         loop = asyncio.get_running_loop()
         positions = await loop.run_in_executor(
             _LAYOUT_EXECUTOR,
             lambda: force_layout(len(ordered), edges, pinned=0, initial=initial),
         )
         self.nodes, self.index, self.links, self.positions = ordered, index, links, positions
+        self.layout_centre = self.centre
 
     def _merge_path(
         self, nodes: list[TrackNode], links: list[media.GraphLinkView], path: SetPath
@@ -271,7 +274,11 @@ class GraphPage(QWidget):
                 label.setPos(float(pos[i, 0]), float(pos[i, 1]))
                 self.plot.addItem(label)
                 self.labels.append(label)
-        self.plot.getPlotItem().getViewBox().autoRange(padding=0.12)
+        # The selected track in the middle of the view, whatever the shape of its neighbourhood.
+        reach = float(np.abs(pos).max()) * 1.15 if len(pos) else 1.0
+        self.plot.getPlotItem().getViewBox().setRange(
+            xRange=(-reach, reach), yRange=(-reach, reach), padding=0.05
+        )
         counts = {k: sum(1 for x in self.links if x.kind == k) for k in EDGE_PENS}
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.status.setText(f"{len(self.nodes)} tracks · {summary}")

@@ -75,3 +75,21 @@ def force_layout(
         pos -= pos[pinned]
     scale = np.abs(pos).max()
     return pos / scale if scale > 0 else pos
+
+
+def rings(n: int, edges: Sequence[tuple[int, int, float]], centre: int = 0) -> Positions:
+    """Start positions: the centre's direct neighbours on an inner ring, everything else outside.
+
+    A force layout started like this keeps the selected track in the middle of its neighbourhood.
+    """
+    pos = np.zeros((n, 2))
+    direct = sorted(
+        {b for a, b, _ in edges if a == centre} | {a for a, b, _ in edges if b == centre}
+    )
+    direct = [i for i in direct if i != centre]
+    others = [i for i in range(n) if i != centre and i not in set(direct)]
+    for radius, group in ((0.5, direct), (1.0, others)):
+        for j, i in enumerate(group):
+            angle = 2 * np.pi * j / max(len(group), 1) + radius  # offset so the rings do not align
+            pos[i] = (radius * np.cos(angle), radius * np.sin(angle))
+    return pos

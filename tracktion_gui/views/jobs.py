@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from backend.api.client import LibraryClient
 from tracktion_gui import theme
-from tracktion_gui.asyncutil import Replaceable, spawn
+from tracktion_gui.asyncutil import Coalescing, spawn
 from tracktion_gui.views.widgets import PROGRESS_ROLE, ProgressDelegate
 
 HEADERS = ("Status", "Job", "Progress", "Attempts", "Error", "Worker", "Created")
@@ -31,10 +31,30 @@ FAILED = {"failed", "dead"}
 Index = QModelIndex | QPersistentModelIndex
 
 
-def readable_kind(kind: str) -> str:
-    """ "analysis:analysis.requested" → "Analysis"; the title carries the detail."""
-    worker = kind.split(":", 1)[0]
-    return worker.capitalize()
+WHAT = {
+    "analysis.requested": "Analyse",
+    "file.scan": "Scan folder",
+    "file.changed": "Read changed files",
+    "file.deleted": "Handle deleted files",
+    "tracklist.requested": "Find tracklist",
+    "recording.analyzed": "Find tracklist for mix",
+    "track.analyzed": "Update graph",
+    "track.moved": "Update graph (moved)",
+    "track.removed": "Update graph (removed)",
+    "track.missing": "Update graph (missing)",
+    "tracklist.applied": "Link tracklist",
+}
+
+
+def describe(job: dict[str, Any]) -> str:
+    """A job in words: kind "analysis:analysis.requested", title "analysis.requested #12" → "Analyse track #12"."""
+    message_type = job["kind"].split(":", 1)[-1]
+    what = WHAT.get(message_type, message_type)
+    title = job.get("title") or ""
+    detail = title[len(message_type) :].strip() if title.startswith(message_type) else title
+    if detail.startswith("#"):
+        detail = f"track {detail}"
+    return f"{what} {detail}".strip()
 
 
 class JobsModel(QAbstractTableModel):
@@ -70,7 +90,7 @@ class JobsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return {
                 "Status": job["status"],
-                "Job": f"{readable_kind(job['kind'])}: {job.get('title') or job['kind']}",
+                "Job": describe(job),
                 "Progress": "100%" if job["status"] == "done" else "",
                 "Attempts": str(job.get("attempts") or 0),
                 "Error": (job.get("error") or "").splitlines()[0] if job.get("error") else "",
@@ -136,10 +156,10 @@ class JobsView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.error_text)
         self.table.selectionModel().currentRowChanged.connect(self._show_error)
-        self._load = Replaceable()
+        self._load = Coalescing(self._reload, "jobs-load")
 
     def reload(self) -> Any:
-        return self._load.start(self._reload(), "jobs-load")
+        return self._load.request()
 
     async def _reload(self) -> None:
         wanted = STATUS_FILTERS[self.filter.currentText()]

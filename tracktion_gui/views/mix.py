@@ -86,6 +86,7 @@ class MixPage(QWidget):
         self.waveform = WaveformView(self, cues_editable=True)
         self.timelines = Timelines()
         self.timelines.link_to(self.waveform.zoom)
+        self.waveform.reserve_left_axis(self.timelines.AXIS_WIDTH)
         self.bar = PlayerBar(controller.player, self)
         self.bar.install_shortcuts(self)
         self.table = QTableWidget(0, len(COLUMNS))

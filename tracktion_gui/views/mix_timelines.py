@@ -26,10 +26,15 @@ def merge_keys(segments: Sequence[TimelineSegment]) -> list[tuple[float, float, 
 class Timelines(pg.GraphicsLayoutWidget):  # type: ignore[misc]
     """Three stacked rows: BPM (step line), key (coloured spans), energy (filled steps)."""
 
+    AXIS_WIDTH = 44  # the waveform above reserves the same, so the time axes line up
+
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)
         self.setBackground("#15161a")
-        self.setFixedHeight(150)
+        self.setFixedHeight(170)
+        # No margins anywhere: the plot areas must start at the same pixel as the waveform's above.
+        self.ci.layout.setContentsMargins(0, 0, 0, 0)
+        self.ci.layout.setSpacing(0)
         self.tempo = self.addPlot(row=0, col=0)
         self.key = self.addPlot(row=1, col=0)
         self.energy = self.addPlot(row=2, col=0)
@@ -37,11 +42,13 @@ class Timelines(pg.GraphicsLayoutWidget):  # type: ignore[misc]
             plot.hideAxis("bottom")
             plot.setMouseEnabled(x=False, y=False)
             plot.setMenuEnabled(False)
-            plot.getAxis("left").setWidth(44)
+            plot.getAxis("left").setWidth(self.AXIS_WIDTH)
             plot.setLabel("left", name)
             plot.hideButtons()
-        self.key.hideAxis("left")
+            plot.setContentsMargins(0, 2, 0, 2)
+        self.key.getAxis("left").setStyle(showValues=False)
         self.key.setYRange(0, 1, padding=0)
+        self.energy.getAxis("left").setTicks([[(0, "0"), (5, "5"), (10, "10")]])
         self.energy.setYRange(0, 10.5, padding=0)
         self.tempo_curve = pg.PlotDataItem(pen=pg.mkPen("#66ccff", width=2), stepMode="center")
         self.energy_curve = pg.PlotDataItem(
@@ -83,7 +90,11 @@ class Timelines(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         bpm = np.nan_to_num(bpm, nan=float(np.nanmean(bpm)) if np.isfinite(bpm).any() else 0.0)
         self.tempo_curve.setData(edges, bpm)
         if np.isfinite(bpm).any() and bpm.max() > 0:
-            self.tempo.setYRange(bpm.min() - 2, bpm.max() + 2, padding=0)
+            low, high = float(bpm.min()), float(bpm.max())
+            self.tempo.setYRange(low - 3, high + 3, padding=0)
+            # Two labels (slowest, fastest) stay readable in a 40-pixel row.
+            ticks = sorted({round(low), round(high)})
+            self.tempo.getAxis("left").setTicks([[(t, str(t)) for t in ticks]])
         self.energy_curve.setData(edges, energy)
         spans = merge_keys(segments)
         x0 = np.array([s[0] for s in spans])
@@ -94,7 +105,7 @@ class Timelines(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         )
         self.key.addItem(self.key_bars)
         for start, _end, code in spans:
-            label = pg.TextItem(code or "?", color="#101010", anchor=(0, 0.5))
+            label = pg.TextItem(" " + (code or "?"), color="#101010", anchor=(0, 0.5))
             label.setPos(start, 0.5)
             self.key.addItem(label)
             self.key_labels.append(label)

@@ -64,16 +64,21 @@ def _plot(viewbox: SeekViewBox, height: int | None) -> pg.PlotWidget:
     return plot
 
 
-def fmt_time(seconds: float) -> str:
-    """m:ss, or h:mm:ss past an hour."""
-    s = max(0, int(seconds))
-    h, rem = divmod(s, 3600)
-    return f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+def fmt_time(seconds: float, decimals: int = 0) -> str:
+    """m:ss, or h:mm:ss past an hour (with ``decimals`` digits of the second when zoomed in)."""
+    whole = max(0, int(seconds))
+    h, rem = divmod(whole, 3600)
+    text = f"{h}:{rem // 60:02d}:{rem % 60:02d}" if h else f"{rem // 60}:{rem % 60:02d}"
+    if decimals > 0:
+        frac = max(0.0, seconds) - whole
+        text += f"{frac:.{decimals}f}"[1:]
+    return text
 
 
 class TimeAxis(pg.AxisItem):  # type: ignore[misc]
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
-        return [fmt_time(v) for v in values]
+        decimals = 0 if spacing >= 1 else (1 if spacing >= 0.1 else 2)
+        return [fmt_time(v, decimals) for v in values]
 
 
 class WaveformView(QWidget):
@@ -147,6 +152,15 @@ class WaveformView(QWidget):
         self._syncing = False
         self.set_media(None)
 
+    def reserve_left_axis(self, width: int) -> None:
+        """Line the time axis up with plots below that have a left axis of ``width`` pixels."""
+        for plot in (self.overview, self.zoom):
+            plot.showAxis("left")
+            axis = plot.getAxis("left")
+            axis.setWidth(width)
+            axis.setStyle(showValues=False)
+            axis.setTicks([[]])
+
     # ---- data ------------------------------------------------------------------------------------------
 
     def set_media(self, media: TrackMedia | None, message: str | None = None) -> None:
@@ -161,7 +175,7 @@ class WaveformView(QWidget):
         self.zoom_box.setLimits(xMin=0, xMax=max(duration, 1.0), minXRange=0.5)
         self.region.setBounds((0, max(duration, 1.0)))
         self._syncing = False
-        span = min(duration, 30.0) if duration > 0 else 1.0
+        span = min(duration, 16.0) if duration > 0 else 1.0
         self.set_visible_range(0.0, span)
         self.set_cues(media.cues if media is not None else ())
         self.set_playhead(0.0)

@@ -53,7 +53,8 @@ def render_columns(
     bands = np.stack(
         [reduce(np.add, b) / counts for b in (level.low, level.mid, level.high)], axis=1
     )
-    rgb = bands @ BAND_COLOURS
+    # Squaring the band levels lets the dominant band set the hue (a kick reads red, a hi-hat blue).
+    rgb = (bands * bands) @ BAND_COLOURS
     rgb /= np.maximum(rgb.max(axis=1, keepdims=True), 1e-6)
     # Quiet passages get a dimmer colour so the eye finds breakdowns.
     loudness = np.clip(np.maximum(np.abs(lo), np.abs(hi)), 0.0, 1.0)

@@ -1,0 +1,112 @@
+"""Free-text search in memory: the words of the search box matched against every track's text.
+
+The database answers the structured part of a query (``bpm:120-128``, ``is:mix``, sorting) from its
+indexes; free words ("kestrel", "night drive") would need six unindexed ``LIKE``s over every row — about
+a second on 100k tracks. Instead the app keeps one lower-cased line per track (title, artist, album,
+genre, label, path: ~15 MB for 100k) and filters the sorted id vector with ``in``: each keystroke costs
+milliseconds, keeps the database's order, and matches Unicode case-insensitively.
+
+The index loads in chunks (each a single aggregated row, so the loop never processes 100k result rows
+at once) and is kept fresh by the client from track events; until it is loaded, queries use SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import String, cast, func, select
+
+from backend.db.models import Track
+from backend.services import Services
+
+CHUNK = 20_000  # tracks per load query: one aggregated string of ~2 MB
+_FIELD_SEP = "\x1f"  # unit separator: between the id and the text
+_ROW_SEP = "\x1e"  # record separator: between tracks
+_COLUMNS = (Track.title, Track.artist, Track.album, Track.genre, Track.label, Track.rel_path)
+
+
+def _line_expr() -> Any:
+    """``id<US>title artist album genre label path`` as one SQL string expression (``||``)."""
+    text: Any = func.coalesce(_COLUMNS[0], "")
+    for column in _COLUMNS[1:]:
+        text = text.concat(" ").concat(func.coalesce(column, ""))
+    return cast(Track.id, String).concat(_FIELD_SEP).concat(text)
+
+
+def _aggregate(expr: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.string_agg(expr, _ROW_SEP)
+    return func.group_concat(expr, _ROW_SEP)
+
+
+class SearchIndex:
+    """id → lower-cased searchable text, with substring filtering of id vectors."""
+
+    def __init__(self) -> None:
+        self.text: dict[int, str] = {}
+        self.loaded = False
+        self._lock = asyncio.Lock()
+
+    async def load(self, services: Services) -> None:
+        """Read every track's text (in chunks, yielding to the loop between them)."""
+        async with self._lock:
+            text: dict[int, str] = {}
+            last_id = 0
+            while True:
+                chunk = await self._fetch(services, Track.id > last_id, limit=CHUNK)
+                if not chunk:
+                    break
+                text.update(chunk)
+                last_id = max(chunk)
+                await asyncio.sleep(0)  # let the GUI paint between chunks
+            self.text = text
+            self.loaded = True
+
+    async def refresh(self, services: Services, track_ids: Iterable[int]) -> None:
+        """Re-read the text of changed tracks; ids no longer in the library drop out."""
+        ids = sorted(set(track_ids))
+        if not ids or not self.loaded:
+            return
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            fresh = await self._fetch(services, Track.id.in_(part))
+            for track_id in part:
+                if track_id in fresh:
+                    self.text[track_id] = fresh[track_id]
+                else:
+                    self.text.pop(track_id, None)
+
+    @staticmethod
+    async def _fetch(services: Services, where: Any, limit: int | None = None) -> dict[int, str]:
+        inner = select(_line_expr().label("line")).where(where).order_by(Track.id)
+        if limit is not None:
+            inner = inner.limit(limit)
+        sub = inner.subquery()
+        async with services.db.read() as session:
+            joined = (
+                await session.execute(select(_aggregate(sub.c.line, services.db.dialect)))
+            ).scalar()
+        out: dict[int, str] = {}
+        for row in (joined or "").split(_ROW_SEP):
+            track_id, _, value = row.partition(_FIELD_SEP)
+            if track_id.isdigit():  # a separator inside a tag only costs that one line
+                out[int(track_id)] = value.lower()
+        return out
+
+    def filter(
+        self, ids: Sequence[int], words: Sequence[str], negated: Sequence[str] = ()
+    ) -> list[int]:
+        """The ids (order kept) whose text contains every word and none of the negated ones."""
+        text = self.text
+        needles = [w.lower() for w in words]
+        avoid = [w.lower() for w in negated]
+        out = []
+        for track_id in ids:
+            line = text.get(track_id)
+            if line is None:
+                continue
+            if all(n in line for n in needles) and not any(a in line for a in avoid):
+                out.append(track_id)
+        return out

@@ -1,0 +1,370 @@
+"""The library browser on a big library: first paint, sort, filter-as-you-type, memory, loop lag in a scan.
+
+100k generated tracks are inserted straight into an embedded (SQLite) library; the real MainWindow runs
+offscreen on the qasync loop. Every GUI figure is printed with a baseline measured in the same process:
+
+- first paint / sort / filter: the bare database query for the same ids (sqlite3, no GUI) — the ratio
+  shows what the model, the page cache and the paint add;
+- event-loop lag while a scan of N real files runs: the same timer's lag with the app idle.
+
+    python benchmarks/gui.py [--tracks 100000] [--scan-files 10000] [--quick]
+
+Goals (issue 7): first paint ≤ 1 s, filter p95 ≤ 100 ms, sort ≤ 300 ms, lag p99 ≤ 50 ms, memory ≤ 400 MB.
+At the end, benchmarks/gui_views.py (part 2) runs too when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+GENRES = ["Techno", "House", "Deep House", "Drum & Bass", "Trance", "Breaks", "Dubstep", "Disco"]
+WORDS = [
+    "night",
+    "drive",
+    "deep",
+    "space",
+    "sun",
+    "rise",
+    "glass",
+    "steps",
+    "orbit",
+    "velvet",
+    "swing",
+    "copper",
+    "rain",
+    "circuit",
+    "parallel",
+    "lines",
+    "fracture",
+    "halcyon",
+    "loop",
+    "morning",
+    "pier",
+    "slow",
+    "cinema",
+    "lumen",
+    "tide",
+    "kestrel",
+    "unit",
+]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def insert_tracks(db_file: Path, n: int, root: Path) -> None:
+    """n plausible tracks in one transaction (what a scan would have written)."""
+    rng = random.Random(7)
+    con = sqlite3.connect(db_file)
+    cur = con.cursor()
+    cur.execute(
+        "INSERT INTO library_roots (path, name, state, paused, added_at) VALUES (?, ?, 'online', 0, "
+        "datetime('now'))",
+        (str(root), root.name),
+    )
+    root_id = cur.lastrowid
+    artists = [f"{rng.choice(WORDS).title()} {rng.choice(WORDS).title()}" for _ in range(4000)]
+    rows = []
+    for i in range(n):
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3))).title()
+        artist = rng.choice(artists)
+        genre = rng.choice(GENRES)
+        camelot = f"{rng.randint(1, 12)}{rng.choice('AB')}"
+        rows.append(
+            (
+                root_id,
+                f"{genre}/{artist} - {title} {i}.mp3",
+                8_000_000,
+                1.7e9,
+                f"fp{i}",
+                "mp3",
+                rng.uniform(180, 480),
+                title,
+                artist,
+                f"{title} EP",
+                genre,
+                rng.randint(1990, 2025),
+                round(rng.uniform(85, 175), 2),
+                camelot,
+                round(rng.uniform(1, 10), 1),
+                round(rng.uniform(-14, -6), 1),
+                i % 500 == 0,
+            )
+        )
+    cur.executemany(
+        "INSERT INTO tracks (root_id, rel_path, size, mtime, fingerprint, format, duration_s, title,"
+        " artist, album, genre, year, bpm, camelot, energy, loudness_lufs, is_mix, compilation,"
+        " has_cover, extra_tags, status, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+        "?,?,0,0,'{}','ok',datetime('now'),datetime('now'))",
+        rows,
+    )
+    con.commit()
+    con.close()
+
+
+def raw_query_s(db_file: Path, sql: str, args: tuple[Any, ...] = ()) -> float:
+    """Baseline: the same ids straight from sqlite3 (best of 3)."""
+    con = sqlite3.connect(db_file)
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        con.execute(sql, args).fetchall()
+        best = min(best, time.perf_counter() - t)
+    con.close()
+    return best
+
+
+async def next_signal(signal: Any, timeout_s: float = 30.0) -> tuple[Any, ...]:
+    """The next emission of a Qt signal (as an awaitable)."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def slot(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(slot)
+    try:
+        return await asyncio.wait_for(future, timeout_s)
+    finally:
+        signal.disconnect(slot)
+
+
+class Bench:
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.view = window.library
+        self.model = window.library.model
+
+    def _visible_missing(self) -> bool:
+        table = self.view.table
+        first = max(0, table.rowAt(0))
+        last = table.rowAt(table.viewport().height() - 1)
+        last = self.model.rowCount() - 1 if last < 0 else last
+        for row in range(first, last + 1):
+            tid = self.model.track_id(row)
+            if tid is not None and self.model.cached_row(tid) is None:
+                return True
+        return False
+
+    async def painted(self) -> None:
+        """Paint; if rows on screen were not cached yet, wait for their page and paint again."""
+        viewport = self.view.table.viewport()
+        viewport.repaint()  # synchronous paint: asks the model for the visible cells
+        while self._visible_missing():
+            await next_signal(self.model.dataChanged, timeout_s=30)
+        viewport.repaint()
+
+    async def query_applied(self, action: Any) -> None:
+        loaded = next_signal(self.model.idsLoaded, timeout_s=60)
+        action()
+        await loaded
+
+
+async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from backend.config import settings_from_values
+    from backend.services import open_services
+    from tracktion_gui.app import open_app_services
+    from tracktion_gui.main_window import MainWindow
+
+    settings = settings_from_values(work / "home", {"library": {"settle_window_s": 0}})
+    services = await open_services(settings)  # creates and migrates the database
+    await services.close()
+    db_file = settings.database_file
+    t = time.perf_counter()
+    insert_tracks(db_file, args.tracks, work / "music")
+    print(f"inserted {args.tracks:,} tracks in {time.perf_counter() - t:.1f} s")
+    results: dict[str, Any] = {}
+    rss_before = rss_mb()
+
+    async with open_app_services(settings, watch=False) as client:
+        # ---- first paint ------------------------------------------------------------------------
+        t0 = time.perf_counter()
+        window = MainWindow(client)
+        window.resize(1440, 880)
+        window.show()
+        bench = Bench(window)
+        await window.library.model.requery()
+        await bench.painted()
+        first_paint = time.perf_counter() - t0
+        await window.start()
+        base = raw_query_s(db_file, "SELECT id FROM tracks ORDER BY artist, id")
+        results["first_paint"] = (first_paint, base)
+
+        # ---- sort -------------------------------------------------------------------------------
+        sort_times = []
+        from PySide6.QtCore import Qt
+
+        from tracktion_gui.models.columns import INDEX
+
+        for col in ("bpm", "title", "key"):
+            for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
+                t = time.perf_counter()
+                await bench.query_applied(
+                    lambda c=col, o=order: window.library.table.sortByColumn(INDEX[c], o)
+                )
+                await bench.painted()
+                sort_times.append(time.perf_counter() - t)
+        base_sort = raw_query_s(db_file, "SELECT id FROM tracks ORDER BY bpm DESC, id DESC")
+        results["sort"] = (max(sort_times), statistics.median(sort_times), base_sort)
+
+        # ---- filter as you type -----------------------------------------------------------------
+        await bench.query_applied(
+            lambda: window.library.table.sortByColumn(INDEX["artist"], Qt.SortOrder.AscendingOrder)
+        )
+        searches = ["kestrel", "genre:techno bpm:124-128", "key:~8A energy:>7", "night drive"]
+        if args.quick:
+            searches = searches[:2]
+        latencies = []
+        for text in searches:
+            for i in range(1, len(text) + 1):
+                t = time.perf_counter()
+                await bench.query_applied(lambda s=text[:i]: window.library.search.setText(s))
+                await bench.painted()
+                latencies.append(time.perf_counter() - t)
+            await bench.query_applied(window.library.search.clear)
+        base_filter = raw_query_s(
+            db_file,
+            "SELECT id FROM tracks WHERE lower(title) LIKE ? OR lower(artist) LIKE ? ORDER BY artist",
+            ("%kes%", "%kes%"),
+        )
+        results["filter"] = (pct(latencies, 50), pct(latencies, 95), base_filter, len(latencies))
+        results["memory"] = (rss_mb(), rss_before)
+
+        # ---- event-loop lag during a scan --------------------------------------------------------
+        results["lag"] = await measure_lag(client, work, args.scan_files)
+        await window.shutdown()
+        window.close()
+    return results
+
+
+async def measure_lag(client: Any, work: Path, n_files: int) -> tuple[float, float, float, int]:
+    """p50/p99 lateness of a 10 ms timer on the GUI loop: idle, then while scanning n real files."""
+    from backend.audio.encode import encode, tone
+
+    folder = work / "scan"
+    folder.mkdir()
+    seed = folder / "seed.wav"
+    encode(seed, tone(0.2, sr=8000), 8000, "wav", {"title": "seed", "artist": "bench"})
+    for i in range(n_files):
+        sub = folder / f"d{i // 500:03d}"
+        sub.mkdir(exist_ok=True)
+        shutil.copyfile(seed, sub / f"t{i:05d}.wav")
+    seed.unlink()
+    old = time.time() - 3600
+    for p in folder.rglob("*.wav"):
+        os.utime(p, (old, old))
+
+    async def ticker(stop: asyncio.Event, lags: list[float]) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            t = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append(max(0.0, loop.time() - t - 0.01))
+
+    idle_lags: list[float] = []
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(ticker(stop, idle_lags))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await task
+    scan_lags: list[float] = []
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(ticker(stop, scan_lags))
+    t = time.perf_counter()
+    await client.add_folder(folder)
+    scan_s = time.perf_counter() - t
+    stop.set()
+    await task
+    print(f"scanned {n_files:,} files in {scan_s:.1f} s")
+    return pct(scan_lags, 50), pct(scan_lags, 99), pct(idle_lags, 99), n_files
+
+
+def report(r: dict[str, Any], tracks: int) -> None:
+    ms = 1000
+    fp, base = r["first_paint"]
+    print(f"\n== GUI library browser, {tracks:,} tracks ==")
+    print(
+        f"first paint        {fp * ms:7.0f} ms   (bare id query {base * ms:.0f} ms, ratio "
+        f"{fp / base:.1f}x)   goal ≤ 1000 ms"
+    )
+    worst, median, base = r["sort"]
+    print(
+        f"sort (worst)       {worst * ms:7.0f} ms   median {median * ms:.0f} ms (bare query "
+        f"{base * ms:.0f} ms, ratio {worst / base:.1f}x)   goal ≤ 300 ms"
+    )
+    p50, p95, base, n = r["filter"]
+    print(
+        f"filter keystroke   p50 {p50 * ms:5.0f} ms  p95 {p95 * ms:5.0f} ms over {n} keystrokes "
+        f"(bare LIKE query {base * ms:.0f} ms, p95 ratio {p95 / base:.1f}x)   goal p95 ≤ 100 ms"
+    )
+    rss, before = r["memory"]
+    print(
+        f"memory (RSS)       {rss:7.0f} MB   (before the window: {before:.0f} MB)   goal ≤ 400 MB"
+    )
+    p50, p99, idle, n = r["lag"]
+    print(
+        f"loop lag in scan   p50 {p50 * ms:5.1f} ms  p99 {p99 * ms:5.1f} ms while scanning {n:,} "
+        f"files (idle p99 {idle * ms:.1f} ms, ratio {p99 / max(idle, 1e-4):.1f}x)   goal p99 ≤ 50 ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=100_000)
+    parser.add_argument("--scan-files", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="20k tracks, 1k scanned files")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tracks, args.scan_files = min(args.tracks, 20_000), min(args.scan_files, 1_000)
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    app.setQuitOnLastWindowClosed(False)  # type: ignore[union-attr]
+    work = Path(tempfile.mkdtemp(prefix="tracktion-gui-bench-"))
+    try:
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            results = loop.run_until_complete(run(args, work))
+        asyncio.set_event_loop(None)
+        report(results, args.tracks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    views = Path(__file__).with_name("gui_views.py")
+    if views.exists():
+        spec = importlib.util.spec_from_file_location("gui_views", views)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print("\n== part 2: benchmarks/gui_views.py ==")
+        module.main(["--quick"] if args.quick else [])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

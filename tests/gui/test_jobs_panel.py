@@ -1,0 +1,46 @@
+"""The jobs panel: a failed job shows why it failed, and Retry runs it again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.messaging.contracts import TracklistRequested
+from backend.worker.local import wait_settled
+from tests.gui.conftest import next_signal
+
+MISSING_TRACK = 424242
+
+
+async def test_a_failed_job_shows_its_reason_and_retries(open_window: Any, qtbot: Any) -> None:
+    async with open_window(kinds=("catalog", "tracklists")) as window:
+        client = window.client
+        # A real failure: the tracklists worker is asked about a track that does not exist.
+        (message,) = await client.enqueue([TracklistRequested(track_id=MISSING_TRACK)])
+        await wait_settled(client.services, message.correlation_id, timeout_s=30)
+
+        window.show_view("jobs")
+        jobs = window.jobs
+        await jobs.reload()
+        failed = [j for j in jobs.model.jobs if j["status"] in ("failed", "dead")]
+        assert len(failed) == 1, jobs.model.jobs
+        first_finish = failed[0]["finished_at"]
+        row = jobs.model.jobs.index(failed[0])
+        jobs.table.selectRow(row)
+        reason = jobs.error_text.text()
+        assert "Why it failed" in reason and str(MISSING_TRACK) in reason
+        status_cell = jobs.model.index(row, 0).data()
+        assert status_cell in ("failed", "dead")
+
+        messages: list[str] = []
+        window.statusBar().messageChanged.connect(messages.append)
+        retried = next_signal(jobs.message)
+        jobs.retry_button.click()
+        (text,) = await retried
+        assert text.startswith("1 job retried")
+        await wait_settled(client.services, message.correlation_id, timeout_s=30)
+        await jobs.reload()
+        again = next(j for j in jobs.model.jobs if j["id"] == failed[0]["id"])
+        # It ran again (a new finish time) and failed for the same readable reason.
+        assert again["finished_at"] != first_finish
+        assert again["status"] in ("failed", "dead") and str(MISSING_TRACK) in again["error"]
+        assert "failed" in window.jobs_label.text() or "dead" in jobs.summary.text()
