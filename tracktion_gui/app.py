@@ -112,7 +112,8 @@ async def open_app_services(
             if watch:
                 await stack.enter_async_context(_watcher(services))
         client = LibraryClient(services)
-        await client.start()
+        if not os.environ.get('DIAG_NO_START'):
+            await client.start()
         stack.push_async_callback(client.stop)
         yield client
 

@@ -3,8 +3,9 @@
 Chroma frames (12 pitch classes, 50 Hz–2.2 kHz, from a ~0.37 s window) are normalised per frame,
 log-compressed and averaged, so a sustained loud pad does not outweigh the bass and melody. The summary
 is correlated (Pearson) with a major and a minor template rotated to all 12 tonics. The templates
-blend Temperley's corpus profiles with the EDMA profiles tuned on electronic dance music (Faraldo et al.),
-which weigh the tonic and fifth strongly — DJ material leans on tonic pedals and modal loops.
+blend Temperley's corpus profiles (25 %) with the EDMA profiles tuned on electronic dance music (75 %,
+Faraldo et al.), spread over each note's harmonics (see _templates). The bass register (< 220 Hz) is
+summarised separately and added at half weight: bass lines sit on chord roots and mark the tonic.
 
 Confidence = margin between the best and the second-best key that is not its relative (relative
 major/minor share all pitch classes and are the usual hard pair) scaled into 0..1, times a tonalness
@@ -26,7 +27,9 @@ _EDMA_MAJOR = [0.165, 0.047, 0.083, 0.067, 0.100, 0.093, 0.053, 0.132, 0.052, 0.
 _EDMA_MINOR = [0.172, 0.040, 0.076, 0.121, 0.056, 0.085, 0.050, 0.135, 0.075, 0.050, 0.092, 0.048]
 
 MIN_TONALNESS = 0.10  # chroma flatter than this (noise, unpitched drums) gets no key
-BASS_WEIGHT = 1.0  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
+BASS_WEIGHT = 0.5  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
+PROFILE_MIX = 0.75  # share of the EDMA profile in the Temperley/EDMA blend
+HARMONIC_DECAY = 0.6
 
 
 def _profile(a: list[float], b: list[float], mix: float) -> npt.NDArray[np.float64]:
@@ -35,14 +38,28 @@ def _profile(a: list[float], b: list[float], mix: float) -> npt.NDArray[np.float
     return np.asarray((1 - mix) * pa + mix * pb)
 
 
-def _templates(mix: float = 0.5) -> npt.NDArray[np.float64]:
-    """(24, 12) templates ordered like ``ALL_KEYS`` (majors then minors), z-scored."""
-    major = _profile(_TEMPERLEY_MAJOR, _EDMA_MAJOR, mix)
-    minor = _profile(_TEMPERLEY_MINOR, _EDMA_MINOR, mix)
-    rows = [np.roll(major, t) for t in range(12)] + [np.roll(minor, t) for t in range(12)]
-    out = np.asarray(rows)
-    out = out - out.mean(axis=1, keepdims=True)
-    return np.asarray(out / out.std(axis=1, keepdims=True))
+# Pitch-class offsets of harmonics 1..6 above a note: octave, octave+fifth, 2 octaves, +third, +fifth.
+_HARMONIC_OFFSETS = (0, 0, 7, 0, 4, 7)
+
+
+def _templates(mix: float = PROFILE_MIX, decay: float = HARMONIC_DECAY) -> npt.NDArray[np.float64]:
+    """(24, 12) templates ordered like ``ALL_KEYS`` (majors then minors), z-scored.
+
+    Each scale degree's weight is spread over the pitch classes of its first six harmonics with
+    weights decay^(h-1) (Gómez's HPCP templates): real notes put energy on their fifth and third, and
+    plain templates then mistake a key for its dominant.
+    """
+    out = []
+    for a, b in ((_TEMPERLEY_MAJOR, _EDMA_MAJOR), (_TEMPERLEY_MINOR, _EDMA_MINOR)):
+        base = _profile(a, b, mix)
+        spread = np.zeros(12)
+        for h, offset in enumerate(_HARMONIC_OFFSETS):
+            spread += np.roll(base, offset) * decay**h
+        out.append(spread)
+    rows = [np.roll(out[0], t) for t in range(12)] + [np.roll(out[1], t) for t in range(12)]
+    arr = np.asarray(rows)
+    arr = arr - arr.mean(axis=1, keepdims=True)
+    return np.asarray(arr / arr.std(axis=1, keepdims=True))
 
 
 TEMPLATES = _templates()

@@ -113,6 +113,7 @@ class TrackMedia:
     energy: float | None = None
     analysed: bool = False
     beats: FloatArray = field(default_factory=lambda: np.zeros(0))
+    bar_phase: int = 0  # beats[i] is a downbeat when (i - bar_phase) % 4 == 0
     waveform: WaveformData | None = None
     cues: tuple[Cue, ...] = ()
     timeline: tuple[TimelineSegment, ...] = ()
@@ -327,10 +328,12 @@ async def load_track_media(services: Services, track_id: int) -> TrackMedia:
     waveform = await asyncio.to_thread(decode_waveform, blob, duration) if blob else None
     if waveform is not None and duration <= 0:
         duration = waveform.duration_s
+    beats, bar_phase = _beats(data, duration)
     return TrackMedia(
         duration_s=duration,
         analysed=result is not None,
-        beats=_beats(data, duration),
+        beats=beats,
+        bar_phase=bar_phase,
         waveform=waveform,
         cues=cues,
         timeline=_timeline(data),
@@ -364,16 +367,23 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _beats(data: dict[str, Any], duration_s: float) -> FloatArray:
-    """Beat times: stored ones when the tempo varies, else generated from the grid (offset + BPM)."""
+def _beats(data: dict[str, Any], duration_s: float) -> tuple[FloatArray, int]:
+    """Beat times and the index of the first downbeat (mod 4).
+
+    Stored times when the tempo varies; else the grid (first downbeat + BPM), extended back to the start of
+    the track like DJ software draws it.
+    """
     beats = data.get("beats")
     if isinstance(beats, list) and beats:
-        return np.asarray(beats, dtype=np.float64)
+        return np.asarray(beats, dtype=np.float64), 0
     bpm = _float(data.get("bpm"))
     offset = _float(data.get("beat_offset_s")) or 0.0
     if not bpm or bpm <= 0 or duration_s <= 0:
-        return np.zeros(0)
-    return np.arange(offset, duration_s, 60.0 / bpm, dtype=np.float64)
+        return np.zeros(0), 0
+    period = 60.0 / bpm
+    before = int(offset // period)
+    grid = np.arange(offset - before * period, duration_s, period, dtype=np.float64)
+    return grid, before % 4
 
 
 def _timeline(data: dict[str, Any]) -> tuple[TimelineSegment, ...]:

@@ -162,6 +162,37 @@ class Cataloguer:
         # not be marked missing on the way, so marking waits for ``finish``.
         self.defer_gone = False
         self._deferred: list[tuple[RootRef, list[str]]] = []
+        # Events of committed batches go out from one background task, in order, so publishing
+        # (a broker round trip per message in services mode) overlaps reading the next files.
+        self._outgoing: asyncio.Queue[list[Payload]] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
+        self._send_error: BaseException | None = None
+
+    def _post(self, payloads: list[Payload]) -> None:
+        if not payloads:
+            return
+        self._outgoing.put_nowait(payloads)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_loop())
+
+    async def _send_loop(self) -> None:
+        while not self._outgoing.empty():
+            payloads = self._outgoing.get_nowait()
+            try:
+                if self._send_error is None:
+                    await self.emit(payloads)
+            except Exception as exc:  # surfaced by flush(); later batches are not sent after it
+                self._send_error = exc
+            finally:
+                self._outgoing.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every event posted so far is published; raises if publishing failed."""
+        if self._sender is not None:
+            await self._sender
+        if self._send_error is not None:
+            error, self._send_error = self._send_error, None
+            raise error
 
     def _report(self, root: RootRef, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -235,6 +266,7 @@ class Cataloguer:
             error = f"{len(listing.unreadable_dirs)} folder(s) could not be read: {names}"
             stats.errors += len(listing.unreadable_dirs)
         await set_root_state(self.services, root.id, "online", error, scanned=True)
+        await self.flush()
         stats.seconds = time.monotonic() - started
         return stats
 
@@ -243,6 +275,7 @@ class Cataloguer:
         deferred, self._deferred = self._deferred, []
         for root, gone in deferred:
             await self._mark_gone(root, gone, stats)
+        await self.flush()
 
     async def _mark_gone(self, root: RootRef, gone: list[str], stats: ScanStats) -> None:
         async with self.transaction() as session:
@@ -251,7 +284,7 @@ class Cataloguer:
                 await self.emit(ch.payloads())
         stats.add(ch)
         if not self.emit_inside:
-            await self.emit(ch.payloads())
+            self._post(ch.payloads())
 
     async def _read_settled(
         self,
@@ -319,7 +352,7 @@ class Cataloguer:
         stats.add(ch)
         self._report(root, "write", len(batch), len(batch))
         if not self.emit_inside:
-            await self.emit(ch.payloads())
+            self._post(ch.payloads())
 
     async def changed(self, root_id: int, rel_paths: Iterable[str]) -> ScanStats:
         """Catalog paths reported as created or modified (files, or folders moved in)."""
@@ -339,6 +372,7 @@ class Cataloguer:
         await self._read_settled(root, to_read, stats, file_gone)
         if gone:
             await self._gone(root, gone, stats)
+        await self.flush()
         stats.seconds = time.monotonic() - started
         return stats
 
@@ -353,6 +387,7 @@ class Cataloguer:
             await self._gone(root, gone, stats)
         if files or folders:  # renamed back, or re-created since the event
             stats.merge(await self.changed(root_id, [*files, *folders]))
+        await self.flush()
         return stats
 
     async def _gone(self, root: RootRef, gone: list[str], stats: ScanStats) -> None:
@@ -371,7 +406,7 @@ class Cataloguer:
                 await self.emit(ch.payloads())
         stats.add(ch)
         if not self.emit_inside:
-            await self.emit(ch.payloads())
+            self._post(ch.payloads())
 
     async def _changed_only(self, root_id: int, files: dict[str, Stat]) -> dict[str, Stat]:
         """The files whose size/mtime differ from the stored ones (or that are new or were missing)."""

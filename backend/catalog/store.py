@@ -189,11 +189,17 @@ async def apply_batch(
     if fresh:
         # One multi-row INSERT … RETURNING: the ORM's per-attribute bookkeeping for thousands of new
         # rows would cost more than reading the files did.
+        # (Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.)
         await session.flush()
-        result = await session.execute(
-            insert(Track).returning(Track.id, sort_by_parameter_order=True), fresh
+        await session.execute(insert(Track), fresh)
+        found = await session.execute(
+            select(Track.rel_path, Track.id).where(
+                Track.root_id == root.id, Track.rel_path.in_([r["rel_path"] for r in fresh])
+            )
         )
-        for (track_id,), row in zip(result.all(), fresh, strict=True):
+        new_ids = dict(found.tuples().all())
+        for row in fresh:
+            track_id = new_ids[row["rel_path"]]
             ch.added.append(track_id)
             if row["status"] == "ok":
                 ch.analysis.append(

@@ -69,6 +69,7 @@ class Track(Base):
     __table_args__ = (
         UniqueConstraint("root_id", "rel_path", name="uq_tracks_root_path"),
         Index("ix_tracks_status", "status"),
+        Index("ix_tracks_root_status", "root_id", "status"),  # scans and offline checks per root
         Index("ix_tracks_artist", "artist"),
         Index("ix_tracks_title", "title"),
         Index("ix_tracks_bpm", "bpm"),
@@ -149,6 +150,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status", "status"),
         Index("ix_jobs_correlation", "correlation_id"),
+        Index("ix_jobs_created_at", "created_at"),  # the jobs panel lists newest first
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # = message id of the command

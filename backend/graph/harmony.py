@@ -7,6 +7,7 @@ and "B" is major: the same code, ±1 number, or the other letter with the same n
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Camelot:
         return Camelot((self.number - 1 + SEMITONE_STEPS * semitones) % 12 + 1, self.letter)
 
 
+@functools.lru_cache(maxsize=512)
 def parse_camelot(code: str | None) -> Camelot | None:
     """Parse "8A" / "08a" / " 12B "; None for anything that is not a Camelot code."""
     if not code:
@@ -70,6 +72,7 @@ class KeyMatch:
     reason: str
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and called for every edge: 24 × 24 keys in practice
 def key_relation(a: str | None, b: str | None, *, energy_boost: bool = True) -> KeyMatch | None:
     """The harmonic relation from key ``a`` to key ``b``, or None when they clash (or are unknown)."""
     ka, kb = parse_camelot(a), parse_camelot(b)

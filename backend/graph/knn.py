@@ -35,7 +35,6 @@ I64 = npt.NDArray[np.int64]
 UNKNOWN_KEY = 24
 KINDS = ("similar", "harmonic")
 TEMPO_FULL_SCALE = math.log2(1.16)  # a 16 % tempo difference counts as "as far as it gets"
-SAMPLE = 2048  # columns that bound each row's k-th distance in bulk searches
 BLOCK = 128  # query rows per block in bulk searches: 128 × 100k float32 = 51 MB per temporary
 
 
@@ -465,21 +464,20 @@ class KnnIndex:
         lists.dist[rows, :k] = vals
         lists.kth[rows] = self._kth(lists.dist[rows])
 
-    def _similar_top_k(self, block: I64, d: F32) -> None:
-        """Top-k of whole rows without sorting whole rows: the k-th smallest of any SAMPLE columns bounds
-        the true k-th smallest from above, so only the entries at or under that bound (a few hundred)
-        are ranked. Exact, and several times cheaper than a full argpartition for a large library."""
-        lists = self._lists["similar"]
-        n = d.shape[1]
-        k = min(self.k, n)
-        if k == 0 or n <= 4 * SAMPLE:
-            self._set_top_k(lists, block, d)
-            return
-        bound = np.partition(d[:, :SAMPLE], k - 1, axis=1)[:, k - 1]
-        rows, cols = np.nonzero(d <= bound[:, None])
-        splits = np.searchsorted(rows, np.arange(1, len(block)))
-        for i, row_cols in enumerate(np.split(cols, splits)):
-            self._set_top_k(lists, block[i : i + 1], d[i : i + 1, row_cols], row_cols)
+    def _set_row(self, lists: _Lists, r: int, vals: F32, cols: I64) -> None:
+        """One row's list from candidate distances ``vals`` at index rows ``cols`` (1-D, cheap)."""
+        k = min(self.k, vals.size)
+        pick = np.argpartition(vals, k - 1)[:k] if vals.size > k else np.arange(vals.size)
+        best = vals[pick]
+        order = np.argsort(best, kind="stable")
+        best = best[order]
+        ids = self._ids[cols[pick[order]]]
+        ids[~np.isfinite(best)] = -1
+        lists.ids[r] = -1
+        lists.dist[r] = np.inf
+        lists.ids[r, :k] = ids
+        lists.dist[r, :k] = best
+        lists.kth[r] = lists.dist[r].max()
 
     def _search(self, rows: I64) -> None:
         """Recompute both neighbour lists of ``rows`` from scratch (blockwise)."""
@@ -487,13 +485,13 @@ class KnnIndex:
             block = rows[start : start + BLOCK]
             d, mixable = self._block(block)
             d[np.arange(len(block)), block] = np.inf
-            self._similar_top_k(block, d)
+            self._set_top_k(self._lists["similar"], block, d)
             # Mixable partners are a small share of the library: select them per row, then rank.
             harmonic = self._lists["harmonic"]
             for i, r in enumerate(block):
                 cols = np.flatnonzero(mixable[i])
                 cols = cols[cols != r]
-                self._set_top_k(harmonic, block[i : i + 1], d[i : i + 1, cols], cols)
+                self._set_row(harmonic, int(r), d[i, cols], cols)
 
 
 __all__ = ["KINDS", "KnnIndex", "TrackPoint", "Weights"]

@@ -46,7 +46,8 @@ def test_waveform_levels_and_bytes_round_trip() -> None:
     assert len(wf.levels[-1].peak) >= 256
     assert wf.levels[1].peak.max() >= wf.levels[0].peak[:4].max()  # peaks are maxima, not averages
     data = wf.to_bytes()
-    assert len(data) < 4 * n  # uint8 + compression
+    total_points = sum(len(lv.peak) for lv in wf.levels)
+    assert len(data) < 4 * total_points * 1.01 + 512  # one byte per value, even for random data
     back = Waveform.from_bytes(data)
     assert back.duration_s == wf.duration_s and len(back.levels) == len(wf.levels)
     for a, b in zip(back.levels, wf.levels, strict=True):

@@ -45,6 +45,14 @@ def run(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T], timeout_s
     return loop.run_until_complete(asyncio.wait_for(coro, timeout_s))
 
 
+def snapshot(widget: Any, name: str) -> None:
+    """Save what a test sees to $TRACKTION_VIEW_SHOTS/<name>.png (to look at; nothing is compared)."""
+    folder = os.environ.get("TRACKTION_VIEW_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(Path(folder) / f"{name}.png"))
+
+
 @pytest.fixture(scope="session")
 def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """The asyncio loop running on the QApplication (as in the app: qasync, started once)."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from tests.gui_views.conftest import Library, run
+from tests.gui_views.conftest import Library, run, snapshot
 from tracktion_gui.asyncutil import idle
 from tracktion_gui.views.graph import GraphPage
 
@@ -99,6 +99,7 @@ def test_set_planner_highlights_a_path_and_saves_it(
     assert (float(x[0]), float(y[0])) == pytest.approx((float(start[0]), float(start[1])))
     assert graph.side.path_list.count() == len(expected.track_ids)
     assert graph.side.save_button.isEnabled()
+    snapshot(graph, "graph-path")
 
     dest = tmp_path / "set.m3u8"
     graph.save_path(dest)

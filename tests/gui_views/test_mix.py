@@ -17,7 +17,15 @@ import pytest
 from sqlalchemy import select
 
 from backend.db.models import Tracklist, TracklistEntry
-from tests.gui_views.conftest import ARMIN_PATH, PAGES, SERVED, Library, build_library, run
+from tests.gui_views.conftest import (
+    ARMIN_PATH,
+    PAGES,
+    SERVED,
+    Library,
+    build_library,
+    run,
+    snapshot,
+)
 from tracktion_gui.asyncutil import idle
 from tracktion_gui.views.extra_media import MediaController
 from tracktion_gui.views.mix import MixPage
@@ -91,12 +99,13 @@ async def add_candidate(library: Library, track_id: int, url: str) -> int:
     return tracklist_id
 
 
-async def apply_and_wait(library: Library, page: MixPage) -> None:
-    """Click Apply with the tracklists (and graph) workers running; wait for the job and the view."""
+async def click_and_wait(library: Library, page: MixPage, button: Any) -> None:
+    """Click a button that enqueues a tracklist job, with the tracklists (and graph) workers running;
+    wait for the job and for the view's reload."""
     from backend.worker.local import local_workers, wait_settled
 
     async with local_workers(library.services, ["tracklists", "graph"]):
-        page.apply_button.click()
+        button.click()
         (task,) = page.tasks.tasks
         job_id = await task  # the enqueued TracklistRequested job
         assert job_id
@@ -124,11 +133,16 @@ def test_applying_a_tracklist_shows_entries_and_cues(
         assert page.timelines.segments, "no tempo/key/energy timeline for the recording"
         assert page.table.rowCount() == 0
 
+        # "Find tracklist": the (local) site has no hit for this recording; the view says so.
+        run(qloop, click_and_wait(mix_library, page, page.find_button), 240)
+        assert page.status.text().startswith("No tracklist yet"), page.status.text()
+        assert page.table.rowCount() == 0
+
         run(qloop, add_candidate(mix_library, recording, site + ARMIN_PATH))
         assert run(qloop, idle(30))
         assert page.candidates.count() == 1 and "62%" in page.candidates.itemText(0)
         assert page.apply_button.isEnabled()
-        run(qloop, apply_and_wait(mix_library, page), 240)
+        run(qloop, click_and_wait(mix_library, page, page.apply_button), 240)
 
         timeline = armin_page().timelines[0]
         assert page.table.rowCount() == len(timeline.entries) == 15, page.status.text()
@@ -147,6 +161,7 @@ def test_applying_a_tracklist_shows_entries_and_cues(
             mix_library.ids["entry2.flac"],
         )
 
+        snapshot(page, "mix-applied")
         # Clicking a row seeks there.
         page.table.cellClicked.emit(2, 1)
         assert controller.player.position() == pytest.approx(timeline.entries[2].cue_s)

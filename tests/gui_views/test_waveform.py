@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, Qt
 from sqlalchemy import select
 
 from backend.db.models import CuePoint
-from tests.gui_views.conftest import Library, run
+from tests.gui_views.conftest import Library, run, snapshot
 from tracktion_gui.asyncutil import idle
 from tracktion_gui.views.extra_media import MediaController
 from tracktion_gui.views.waveform_page import WaveformPage
@@ -80,6 +80,7 @@ def test_waveform_shows_beats_and_cues(
     # Something is painted: the zoomed image has opaque waveform pixels in most columns.
     image = view.zoom_image.image
     assert image is not None and (image[..., 3] > 0).any(axis=0).mean() > 0.8
+    snapshot(page, "waveform-cues")
 
 
 def test_zoom_picks_a_finer_level_without_recomputing(

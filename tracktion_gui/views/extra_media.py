@@ -26,7 +26,9 @@ EVENT_PATTERNS = (
     "track.updated",
     "tracklist.*",
     "graph.updated",
+    "job.updated",
 )
+FINISHED = {"done", "failed", "dead", "cancelled"}
 
 
 class MediaController(QObject):
@@ -37,6 +39,7 @@ class MediaController(QObject):
     graph_changed = Signal(object)  # tuple of track ids
     failed = Signal(str)
     loading = Signal(int)
+    tracklist_job = Signal(str, object)  # a tracklist job of the shown track ended: (status, error)
 
     def __init__(
         self, services: Services, parent: QObject | None = None, *, mixes_only: bool = False
@@ -127,6 +130,11 @@ class MediaController(QObject):
             ids = (*ids, int(single))
         if message.type == "graph.updated":
             self.graph_changed.emit(ids)
+            return
+        if message.type == "job.updated":
+            # A search that found nothing publishes no tracklist event: the job's end tells the view.
+            if payload.kind == "tracklists" and payload.status in FINISHED and self.track_id in ids:
+                self.tracklist_job.emit(payload.status, payload.error)
             return
         if self.track_id in ids:
             if message.type.startswith("tracklist."):

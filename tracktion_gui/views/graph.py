@@ -279,6 +279,7 @@ class GraphPage(QWidget):
         self.plot.getPlotItem().getViewBox().setRange(
             xRange=(-reach, reach), yRange=(-reach, reach), padding=0.05
         )
+        self.side.refresh_names({n.id: node_text(n, short=True) for n in self.nodes})
         counts = {k: sum(1 for x in self.links if x.kind == k) for k in EDGE_PENS}
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.status.setText(f"{len(self.nodes)} tracks · {summary}")

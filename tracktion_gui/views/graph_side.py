@@ -45,13 +45,15 @@ class GraphSidePanel(QWidget):
         self.current = -1
         self.a = -1
         self.b = -1
+        self.a_pinned = False  # A follows the selection until the user sets it
+        self.names: dict[int, str] = {}
         self.suggestion_list = QListWidget()
         self.suggestion_list.itemActivated.connect(self._activate)
         self.a_label = QLabel("A: –")
         self.b_label = QLabel("B: –")
         set_a = QPushButton("Selected → A")
         set_b = QPushButton("Selected → B")
-        set_a.clicked.connect(lambda: self.set_ends(self.current, self.b))
+        set_a.clicked.connect(self._pin_a)
         set_b.clicked.connect(lambda: self.set_ends(self.a, self.current))
         self.steps = QSpinBox()
         self.steps.setRange(0, 30)
@@ -87,13 +89,23 @@ class GraphSidePanel(QWidget):
 
     def set_current(self, track_id: int) -> None:
         self.current = track_id
-        if self.a < 0:
+        if not self.a_pinned:
             self.set_ends(track_id, self.b)
+
+    def _pin_a(self) -> None:
+        self.a_pinned = True
+        self.set_ends(self.current, self.b)
 
     def set_ends(self, a: int, b: int) -> None:
         self.a, self.b = a, b
-        self.a_label.setText(f"A: track {a}" if a >= 0 else "A: –")
-        self.b_label.setText(f"B: track {b}" if b >= 0 else "B: –")
+        self.refresh_names()
+
+    def refresh_names(self, names: dict[int, str] | None = None) -> None:
+        """Show A and B by name once the graph knows them."""
+        self.names.update(names or {})
+        for label, end, track_id in ((self.a_label, "A", self.a), (self.b_label, "B", self.b)):
+            name = self.names.get(track_id, f"track {track_id}") if track_id >= 0 else "–"
+            label.setText(f"{end}: {name}")
 
     def show_suggestions(self, suggestions: list[Suggestion]) -> None:
         self.suggestion_list.clear()

@@ -67,6 +67,7 @@ class MixPage(QWidget):
         self.controller = controller
         self.select_track = select_track or (lambda _id: None)
         self.info: media.MixInfo | None = None
+        self.job_error: str | None = None
         self.media: media.TrackMedia | None = None
         self.load = LatestTask(self._error, name="mix-load")
         self.tasks = TaskSet(self._error, name="mix-command")
@@ -117,6 +118,7 @@ class MixPage(QWidget):
 
         controller.media_loaded.connect(self.show_media)
         controller.mix_changed.connect(self._mix_changed)
+        controller.tracklist_job.connect(self._job_finished)
         controller.player.position_changed.connect(self._position)
         self.waveform.seek_requested.connect(controller.player.seek)
         self.waveform.cue_moved.connect(controller.move_cue)
@@ -142,6 +144,8 @@ class MixPage(QWidget):
         elif same:
             self.waveform.set_visible_range(*visible)
         self.timelines.set_segments(loaded.timeline if loaded else ())
+        if not same:
+            self.job_error = None
         if loaded is None:
             self.info = None
             self._show_info()
@@ -151,6 +155,12 @@ class MixPage(QWidget):
     def _mix_changed(self, track_id: int) -> None:
         if self.media is not None and track_id == self.media.track_id:
             self.load.start(self._load(track_id))
+
+    def _job_finished(self, status: str, error: str | None) -> None:
+        """A find/apply job ended: show its outcome (a failure's reason stays visible)."""
+        self.job_error = error if status != "done" else None
+        if self.media is not None:
+            self.load.start(self._load(self.media.track_id))
 
     async def _load(self, track_id: int) -> None:
         info = await media.load_mix(self.controller.services, track_id)
@@ -194,6 +204,8 @@ class MixPage(QWidget):
             self.status.setText(f"{len(self.info.candidates)} candidates: pick one and apply")
         else:
             self.status.setText("No tracklist yet")
+        if self.job_error:
+            self.status.setText(f"{self.status.text()} — last search failed: {self.job_error}")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -208,6 +220,7 @@ class MixPage(QWidget):
     def find_tracklist(self) -> None:
         if self.media is None:
             return
+        self.job_error = None
         self.status.setText("Searching 1001tracklists… (see Jobs)")
         self.tasks.start(media.find_tracklist(self.controller.services, self.media.track_id))
 

@@ -93,6 +93,7 @@ class WaveformView(QWidget):
         self.media: TrackMedia | None = None
         self.waveform: WaveformData | None = None
         self.beats = np.zeros(0)
+        self.bar_phase = 0
         self.cues: tuple[Cue, ...] = ()
         self.playhead_s = 0.0
         self.rendered_level: WaveLevel | None = (
@@ -168,6 +169,7 @@ class WaveformView(QWidget):
         self.media = media
         self.waveform = media.waveform if media is not None else None
         self.beats = media.beats if media is not None else np.zeros(0)
+        self.bar_phase = media.bar_phase if media is not None else 0
         duration = self.duration_s
         self._syncing = True
         self.overview_box.setLimits(xMin=0, xMax=max(duration, 1.0))
@@ -300,7 +302,7 @@ class WaveformView(QWidget):
         bars = beats[:0]
         if px_per_beat * 4 >= MIN_BEAT_SPACING_PX:  # every 4th beat from the first downbeat
             first = int(np.searchsorted(self.beats, t0))
-            bars = beats[(-first) % 4 :: 4]
+            bars = beats[(self.bar_phase - first) % 4 :: 4]
         for item, xs in ((self.beat_lines, shown_beats), (self.bar_lines, bars)):
             y = np.empty(2 * len(xs))
             y[0::2], y[1::2] = -1.0, 1.0
