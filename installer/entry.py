@@ -15,7 +15,7 @@ def _run() -> int:
     # Must come first: the analysis pool starts "spawn" processes, which re-run this executable with
     # --multiprocessing-fork; freeze_support() turns those runs into pool workers.
     multiprocessing.freeze_support()
-    if os.environ.get("TRACKTION_STARTUP_PROBE"):
+    if os.environ.get("TRACKTION_TEST_STARTUP_PROBE"):
         import startup_probe
 
         startup_probe.install()

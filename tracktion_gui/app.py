@@ -112,8 +112,7 @@ async def open_app_services(
             if watch:
                 await stack.enter_async_context(_watcher(services))
         client = LibraryClient(services)
-        if not os.environ.get('DIAG_NO_START'):
-            await client.start()
+        await client.start()
         stack.push_async_callback(client.stop)
         yield client
 

@@ -6,7 +6,7 @@ synthetic tracks in several formats (encoder + tag writer), scans them in embedd
 in-process workers, analyses one file in the analysis process pool (spawned processes: the frozen
 executable re-running itself) and checks the tempo found, and shows the tracks in the library view.
 
-The report goes to ``$TRACKTION_SELF_TEST_REPORT`` when set, else ``<home>/self-test-report.json``
+The report goes to ``$TRACKTION_TEST_SELF_TEST_REPORT`` when set, else ``<home>/self-test-report.json``
 where home is the user's Tracktion home (``--home`` / ``TRACKTION_HOME`` / the platform folder).
 Exit status 0 when every check passed, 1 otherwise (failed checks are printed on stderr).
 """
@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPORT_ENV = "TRACKTION_SELF_TEST_REPORT"
-STEP_TIMEOUT_S = 180.0
+REPORT_ENV = "TRACKTION_TEST_SELF_TEST_REPORT"
+STEP_TIMEOUT_S = float(os.environ.get("TRACKTION_TEST_SELF_TEST_TIMEOUT", "180"))
 # (file name, tempo, key, format): several containers/codecs so the bundle's ffmpeg and mutagen are used.
 TRACKS = (
     ("selftest-124.flac", 124.0, "A minor", "flac"),
@@ -67,7 +67,7 @@ class Report:
             item.ok = True
         except Exception as exc:
             item.detail = f"{type(exc).__name__}: {exc}".strip()
-            if os.environ.get("TRACKTION_SELF_TEST_TRACEBACK"):
+            if os.environ.get("TRACKTION_TEST_SELF_TEST_TRACEBACK"):
                 item.detail += "\n" + traceback.format_exc()
             raise _StepFailed from exc
         finally:
@@ -94,11 +94,12 @@ def run_self_test(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     report = Report()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tracktion-selftest-") as tmp:
-        try:
-            _run(report, Path(tmp))
-        except _StepFailed:
-            pass
+    # A failed step is recorded in the report already; it only stops the run.
+    with (
+        tempfile.TemporaryDirectory(prefix="tracktion-selftest-") as tmp,
+        contextlib.suppress(_StepFailed),
+    ):
+        _run(report, Path(tmp))
     out = report_path(args)
     data = {
         "ok": report.ok,
@@ -115,10 +116,15 @@ def run_self_test(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     for c in report.checks:
         mark = "ok  " if c.ok else "FAIL"
-        print(f"  {mark} {c.name:<16} {c.seconds:7.2f} s  {c.detail.splitlines()[0] if c.detail else ''}")
+        print(
+            f"  {mark} {c.name:<16} {c.seconds:7.2f} s  {c.detail.splitlines()[0] if c.detail else ''}"
+        )
     if report.ok:
-        print(f"self-test passed ({len(report.checks)} checks, {data['seconds']:.1f} s); report: {out}")
+        print(
+            f"self-test passed ({len(report.checks)} checks, {data['seconds']:.1f} s); report: {out}"
+        )
         return 0
+    sys.stdout.flush()  # the summary before the failure lines when both go to one terminal/log
     failed = [c for c in report.checks if not c.ok]
     for c in failed:
         print(f"self-test FAILED at {c.name}: {c.detail}", file=sys.stderr)
@@ -165,6 +171,7 @@ def _qt_app() -> Any:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Tracktion")
+    app.setQuitOnLastWindowClosed(False)  # closing the test window must not stop the loop mid-run
     return app
 
 
@@ -174,7 +181,9 @@ def _qt_detail() -> str:
     from PySide6.QtCore import QLibraryInfo
 
     plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
-    names = sorted(p.name.split(".")[0].removeprefix("lib").removeprefix("q") for p in plugins.glob("*"))
+    names = sorted(
+        p.name.split(".")[0].removeprefix("lib").removeprefix("q") for p in plugins.glob("*")
+    )
     needed = {"linux": {"xcb", "offscreen"}, "darwin": {"cocoa"}, "win32": {"windows"}}
     wanted = next((v for k, v in needed.items() if sys.platform.startswith(k)), set())
     missing = sorted(w for w in wanted if w not in names)

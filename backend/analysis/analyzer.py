@@ -58,7 +58,8 @@ def _accents(series: FrameSeries) -> np.ndarray:
     norm = chroma / np.maximum(chroma.max(axis=1, keepdims=True), 1e-9)
     flux = np.concatenate([[0.0], np.abs(np.diff(norm, axis=0)).sum(axis=1)])
     times = (np.arange(n) + 1) / series.fps
-    idx = np.clip((times * series.chroma_fps).astype(int), 0, len(flux) - 1)
+    # Chroma frame i spans two chroma hops from i·hop: a change at T shows first at i ≈ T/hop - 1.5.
+    idx = np.clip((times * series.chroma_fps - 1.5).round().astype(int), 0, len(flux) - 1)
     values = flux[idx]
     std = values.std()
     return np.asarray(values / std if std > 0 else values, dtype=np.float32)
@@ -130,7 +131,9 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
         silence_start_s=bounds[0] if bounds else 0.0, silence_end_s=bounds[1] if bounds else 0.0,
         features=features, timeline=timeline, transitions=transitions, warnings=warnings,
     )  # fmt: skip
-    waveform = build_waveform(series.peak, series.low, series.mid, series.high, series.fps, duration)
+    waveform = build_waveform(
+        series.peak, series.low, series.mid, series.high, series.fps, duration
+    )
     if progress is not None:
         progress(1.0)
     return result, waveform

@@ -82,7 +82,7 @@ def _missing_pcm_bytes(path: Path, size: int) -> int:
         if chunk == tag:
             if length in (0, 0xFFFFFFFF):
                 return 0
-            return max(0, pos + 8 + length - size)
+            return max(0, pos + 8 + int(length) - size)
         pos += 8 + length + (length & 1)
     return 0
 
@@ -139,7 +139,9 @@ class AudioStream:
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
         except av.error.InvalidDataError:
-            raise DecodeError("not a recognised audio file (unknown or corrupt data)", self.path) from None
+            raise DecodeError(
+                "not a recognised audio file (unknown or corrupt data)", self.path
+            ) from None
         except (av.error.FFmpegError, OSError) as exc:
             raise DecodeError(f"cannot open audio ({exc})", self.path) from None
         if not self._container.streams.audio:
@@ -152,7 +154,9 @@ class AudioStream:
         rate = int(ctx.sample_rate or stream.rate or 0)
         if rate <= 0 or source_channels <= 0:
             self._container.close()
-            raise DecodeError("audio stream has no sample rate or channels (corrupt header)", self.path)
+            raise DecodeError(
+                "audio stream has no sample rate or channels (corrupt header)", self.path
+            )
         codec = str(ctx.name)
         return StreamInfo(
             sample_rate=rate,
@@ -189,7 +193,9 @@ class AudioStream:
                 self.bad_packets += 1
                 consecutive_errors += 1
                 if consecutive_errors > _MAX_CONSECUTIVE_ERRORS:
-                    raise DecodeError("corrupt audio data (undecodable packets)", self.path) from None
+                    raise DecodeError(
+                        "corrupt audio data (undecodable packets)", self.path
+                    ) from None
                 continue
             consecutive_errors = 0
             yield from frames
@@ -241,7 +247,11 @@ class AudioStream:
         if missing > 0:
             raise DecodeError(f"truncated file: {missing} bytes of audio data missing", self.path)
         declared = info.duration_s
-        if info.exact_duration and declared and self.decoded_s < declared - max(0.5, 0.02 * declared):
+        if (
+            info.exact_duration
+            and declared
+            and self.decoded_s < declared - max(0.5, 0.02 * declared)
+        ):
             raise DecodeError(
                 f"truncated file: decoded {self.decoded_s:.1f} s of {declared:.1f} s", self.path
             )
@@ -260,7 +270,9 @@ class AudioStream:
         self.close()
 
 
-def decode_all(path: str | os.PathLike[str], *, on_block: Callable[[Block], None] | None = None) -> float:
+def decode_all(
+    path: str | os.PathLike[str], *, on_block: Callable[[Block], None] | None = None
+) -> float:
     """Decode a whole file block by block (the decode-only floor in benchmarks); returns seconds decoded."""
     with AudioStream(path) as stream:
         for block in stream.blocks():

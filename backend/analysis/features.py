@@ -91,7 +91,9 @@ def feature_vector(series: FrameSeries, d: Descriptors, *, energy: int | None,
     coeffs = dct(rows.astype(np.float64), type=2, norm="ortho", axis=1)
     mean_c = np.tanh(coeffs.mean(axis=0)[1:13] / 5.0)
     var_c = np.tanh(coeffs.std(axis=0)[1:5] / 2.0)
-    energies = np.array([float(np.sum(b.astype(np.float64) ** 2)) for b in (series.low, series.mid, series.high)])
+    energies = np.array(
+        [float(np.sum(b.astype(np.float64) ** 2)) for b in (series.low, series.mid, series.high)]
+    )
     shares = energies / energies.sum() if energies.sum() > 0 else np.full(3, 1 / 3)
     onset_total = float(series.onset.sum())
     kick_share = float(series.onset_low.sum()) / onset_total if onset_total > 0 else 0.0
@@ -100,7 +102,9 @@ def feature_vector(series: FrameSeries, d: Descriptors, *, energy: int | None,
         chroma = np.roll(chroma, -key.tonic)  # key-relative: similar harmony in any key matches
     chroma = chroma / chroma.max() if chroma.max() > 0 else chroma
     finite = short_term_lufs[short_term_lufs > -70.0]
-    dynamics = float(np.percentile(finite, 95) - np.percentile(finite, 10)) / 20.0 if finite.size else 0.0
+    dynamics = (
+        float(np.percentile(finite, 95) - np.percentile(finite, 10)) / 20.0 if finite.size else 0.0
+    )
     vec = [
         *mean_c.tolist(), *var_c.tolist(), d.brightness, *shares.tolist(),
         d.tempo if bpm_confidence > 0 else 0.0, bpm_confidence, d.density, kick_share,

@@ -102,7 +102,9 @@ def from_name(text: str) -> Key:
     pitch = _PITCH_ALIASES.get((letter + accidental).upper())
     if pitch is None:
         raise KeyParseError(f"not a key name: {text!r}")
-    minor = mode_text is not None and mode_text.lower() in {"minor", "min", "moll"} or mode_text == "m"
+    minor = (
+        mode_text is not None and mode_text.lower() in {"minor", "min", "moll"}
+    ) or mode_text == "m"
     return Key(pitch, "minor" if minor else "major")
 
 
@@ -117,22 +119,22 @@ def parse_key(text: str) -> Key:
 
 
 def name_to_camelot(name: str) -> str:
-    """"A minor" → "8A"."""
+    """ "A minor" → "8A"."""
     return parse_key(name).camelot
 
 
 def camelot_to_name(code: str) -> str:
-    """"8A" → "A minor"."""
+    """ "8A" → "A minor"."""
     return from_camelot(code).name
 
 
 def camelot_to_open_key(code: str) -> str:
-    """"8A" → "1m"."""
+    """ "8A" → "1m"."""
     return from_camelot(code).open_key
 
 
 def open_key_to_camelot(code: str) -> str:
-    """"1m" → "8A"."""
+    """ "1m" → "8A"."""
     return from_open_key(code).camelot
 
 

@@ -51,7 +51,7 @@ class LoudnessMeter:
         # float32 filtering is 3× faster than float64 and exact enough (segment sums are float64).
         self.sos = k_weighting_sos(sample_rate).astype(np.float32)
         self.zi = np.zeros((self.sos.shape[0], channels, 2), dtype=np.float32)
-        self.segment = max(1, int(round(sample_rate * 0.1)))
+        self.segment = max(1, round(sample_rate * 0.1))
         self._carry = np.zeros(0, dtype=np.float32)  # K-weighted squares not yet in a full segment
         self._segments: list[npt.NDArray[np.float64]] = []
 
@@ -97,7 +97,7 @@ def integrated_loudness(segment_power: npt.NDArray[np.float64]) -> float | None:
 
 def short_term_lufs(segment_power: npt.NDArray[np.float64], seconds: float = 3.0) -> FloatArray:
     """Loudness of sliding windows of ``seconds`` (one value per 100 ms segment; EBU short-term = 3 s)."""
-    width = max(1, int(round(seconds * 10)))
+    width = max(1, round(seconds * 10))
     if len(segment_power) == 0:
         return np.zeros(0, dtype=np.float32)
     smoothed = np.convolve(segment_power, np.ones(width) / width, mode="same")

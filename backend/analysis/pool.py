@@ -52,7 +52,9 @@ def warm_up() -> None:
     estimate_tempo(onset, onset, fps)
 
 
-def _run_job(path: str, is_long: bool | None, cancel: Any, progress_queue: Any) -> tuple[AnalysisResult, bytes]:
+def _run_job(
+    path: str, is_long: bool | None, cancel: Any, progress_queue: Any
+) -> tuple[AnalysisResult, bytes]:
     from backend.analysis.analyzer import analyze_file
 
     def report(fraction: float) -> None:
@@ -70,7 +72,9 @@ def _run_job(path: str, is_long: bool | None, cancel: Any, progress_queue: Any) 
 class AnalysisPool:
     """Process pool sized to the cores; ``await pool.analyze(path)`` from the event loop."""
 
-    def __init__(self, workers: int | None = None, *, numba_cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, *, numba_cache_dir: str | Path | None = None
+    ) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._cache_dir = str(numba_cache_dir) if numba_cache_dir else None
         self._ctx = multiprocessing.get_context("spawn")

@@ -87,7 +87,7 @@ def _tempogram(series: FrameSeries, seconds: int) -> F64:
     fps = series.fps
     env = tempo_mod.normalise_envelope(series.onset, fps)
     width = int(8 * fps)
-    step = int(round(fps))
+    step = round(fps)
     if len(env) < width + 1:
         return np.zeros((seconds, 16))
     pad = np.concatenate([np.zeros(width // 2), env, np.zeros(width)])

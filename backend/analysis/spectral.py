@@ -121,7 +121,9 @@ class SpectralAnalyzer:
             "peak", "chroma")}  # fmt: skip
         self._frames_seen = 0
 
-    def feed(self, block: FloatArray, *, final: bool = False, magnitude: FloatArray | None = None) -> None:
+    def feed(
+        self, block: FloatArray, *, final: bool = False, magnitude: FloatArray | None = None
+    ) -> None:
         """Analyse a block; ``final`` pads the last partial frame with zeros."""
         mag = np.abs(block) if magnitude is None else magnitude
         peak = mag.max(axis=0) if block.size else np.zeros(0, dtype=np.float32)
@@ -199,7 +201,7 @@ class SpectralAnalyzer:
 
         fps = self.sr / self.hop
         logbands = cat("logbands", N_BANDS)
-        per_s = max(1, int(round(fps * SUMMARY_S)))
+        per_s = max(1, round(fps * SUMMARY_S))
         whole = len(logbands) // per_s * per_s
         timbre = logbands[:whole].reshape(-1, per_s, N_BANDS).mean(axis=1)
         if whole < len(logbands):  # the last partial second still counts

@@ -32,6 +32,7 @@ METRICAL_RATIOS = (0.5, 2.0 / 3.0, 1.5, 2.0)
 MIN_CONFIDENCE = 0.3  # below this there is no usable pulse (noise: ~0.15, music: 0.6-1)
 STEADY_RESIDUAL_S = 0.012
 WINDOW_BEATS, BEATS_PER_STEP = 8, 4
+DOWNBEAT_LOW_WEIGHT = 0.5
 ONSET_LAG_S = 0.0  # systematic delay of flux peaks vs true onsets, calibrated on clicks
 
 
@@ -55,7 +56,7 @@ def normalise_envelope(onset: FloatArray, fps: float) -> F64:
     env = env - uniform_filter1d(env, size=max(3, int(fps * 0.4)), mode="nearest")
     np.maximum(env, 0.0, out=env)
     std = env.std()
-    return env / std if std > 0 else env
+    return np.asarray(env / std if std > 0 else env)
 
 
 def autocorrelation(env: F64, max_lag: int) -> F64:
@@ -128,7 +129,7 @@ def _refine_peaks(env: F64, frames: npt.NDArray[np.int64], radius: int) -> F64:
     return out
 
 
-def _fit_line(times: F64) -> tuple[float, float, F64, F64]:
+def _fit_line(times: F64) -> tuple[float, float, F64, npt.NDArray[np.bool_]]:
     """Robust fit times ≈ a + p·k: median slopes over several beat distances (Theil–Sen style, so
     spurious beats at the edges cannot bend it), then least squares on the inliers (±25 ms).
 
@@ -175,7 +176,9 @@ def track_beats(env: F64, fps: float, bpm: float) -> F64:
     shifts = np.linspace(-period / 6, period / 6, 17)
     scales = np.linspace(0.97, 1.03, 13)
     beats: list[float] = []
-    for _ in range(int(n / period) + 2):  # bounded: each step advances by ≥ 0.97·period·BEATS_PER_STEP
+    for _ in range(
+        int(n / period) + 2
+    ):  # bounded: each step advances by ≥ 0.97·period·BEATS_PER_STEP
         if pos >= n:
             break
         offs = shifts[:, None, None] + (k[None, None, :] * period * scales[None, :, None])
@@ -188,7 +191,7 @@ def track_beats(env: F64, fps: float, bpm: float) -> F64:
         pos = start + step * BEATS_PER_STEP
         period = 0.8 * period + 0.2 * step  # follow drift, but slowly
     frames = np.asarray([b for b in beats if b < n - 1])
-    radius = max(1, int(round(60.0 * fps / bpm / 8)))
+    radius = max(1, round(60.0 * fps / bpm / 8))
     return _refine_peaks(env, np.round(frames).astype(np.int64), radius) / fps
 
 
@@ -220,7 +223,7 @@ def estimate_tempo(onset: FloatArray, onset_low: FloatArray, fps: float, *,
     # Steady = nearly every beat sits on one straight grid (a few spurious edge beats are tolerated).
     spread = float(np.sqrt(np.mean(residuals[inliers] ** 2))) if inliers.any() else 1.0
     steady = inliers.mean() >= 0.9 and spread < STEADY_RESIDUAL_S
-    grid_beats = a + period * np.arange(len(beats)) if steady else beats
+    grid_beats: F64 = np.asarray(a + period * np.arange(len(beats)) if steady else beats)
     downbeat = _downbeat(grid_beats, accents, low, fps)
     if alternative is not None:
         alternative = round(bpm * alternative / coarse, 1)
@@ -237,7 +240,11 @@ def _downbeat(beats: F64, accents: FloatArray | None, low: F64, fps: float) -> f
     if len(first_real) == 0:
         return 0.0
     beats = first_real
-    signal = low if accents is None or len(accents) != len(low) else low + accents.astype(np.float64)
+    # Harmony changes mark bars more reliably than the kick band (snares leak into it).
+    if accents is None or len(accents) != len(low):
+        signal = low
+    else:
+        signal = DOWNBEAT_LOW_WEIGHT * low + accents.astype(np.float64)
     idx = np.clip(np.round(beats * fps).astype(int) - 1, 0, max(0, len(signal) - 1))
     values = signal[idx] if len(signal) else np.zeros(len(beats))
     scores = [float(values[p::4].mean()) if len(values[p::4]) else 0.0 for p in range(4)]

@@ -21,8 +21,34 @@ from backend.analysis.keys import ALL_KEYS, Key
 
 FloatArray = npt.NDArray[np.float32]
 
-_TEMPERLEY_MAJOR = [0.748, 0.060, 0.488, 0.082, 0.670, 0.460, 0.096, 0.715, 0.104, 0.366, 0.057, 0.400]
-_TEMPERLEY_MINOR = [0.712, 0.084, 0.474, 0.618, 0.049, 0.460, 0.105, 0.747, 0.404, 0.067, 0.133, 0.330]
+_TEMPERLEY_MAJOR = [
+    0.748,
+    0.060,
+    0.488,
+    0.082,
+    0.670,
+    0.460,
+    0.096,
+    0.715,
+    0.104,
+    0.366,
+    0.057,
+    0.400,
+]
+_TEMPERLEY_MINOR = [
+    0.712,
+    0.084,
+    0.474,
+    0.618,
+    0.049,
+    0.460,
+    0.105,
+    0.747,
+    0.404,
+    0.067,
+    0.133,
+    0.330,
+]
 _EDMA_MAJOR = [0.165, 0.047, 0.083, 0.067, 0.100, 0.093, 0.053, 0.132, 0.052, 0.074, 0.069, 0.064]
 _EDMA_MINOR = [0.172, 0.040, 0.076, 0.121, 0.056, 0.085, 0.050, 0.135, 0.075, 0.050, 0.092, 0.048]
 
@@ -65,7 +91,9 @@ def _templates(mix: float = PROFILE_MIX, decay: float = HARMONIC_DECAY) -> npt.N
 TEMPLATES = _templates()
 
 
-def chroma_summary(chroma: FloatArray, weights: FloatArray | None = None) -> npt.NDArray[np.float64]:
+def chroma_summary(
+    chroma: FloatArray, weights: FloatArray | None = None
+) -> npt.NDArray[np.float64]:
     """Average of per-frame normalised, log-compressed chroma (frames with no energy are skipped)."""
     if len(chroma) == 0:
         return np.zeros(12)
@@ -94,7 +122,9 @@ def key_scores(summary: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(TEMPLATES @ (z / std) / 12.0)
 
 
-def combined_summary(chroma: FloatArray, weights: FloatArray | None = None) -> npt.NDArray[np.float64]:
+def combined_summary(
+    chroma: FloatArray, weights: FloatArray | None = None
+) -> npt.NDArray[np.float64]:
     """Bass + upper-register chroma summaries (each normalised to sum 1) for (frames, 24) chroma."""
     if chroma.ndim == 2 and chroma.shape[1] == 12:
         return chroma_summary(chroma, weights)

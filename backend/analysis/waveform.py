@@ -91,8 +91,8 @@ def _pool(values: FloatArray, factor: int, how: str) -> FloatArray:
         return values[:0]
     blocks = values[:n].reshape(-1, factor)
     if how == "max":
-        return blocks.max(axis=1)
-    return np.sqrt((blocks.astype(np.float64) ** 2).mean(axis=1)).astype(np.float32)
+        return np.asarray(blocks.max(axis=1), dtype=np.float32)
+    return np.asarray(np.sqrt((blocks.astype(np.float64) ** 2).mean(axis=1)), dtype=np.float32)
 
 
 def build_waveform(peak: FloatArray, low: FloatArray, mid: FloatArray, high: FloatArray,

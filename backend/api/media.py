@@ -449,7 +449,7 @@ async def load_mix(services: Services, track_id: int) -> MixInfo:
                 t.id, t.title or t.url or f"#{t.id}", t.url, float(t.confidence or 0.0), t.date
             )
             for t in lists
-            if t.status == "candidate"
+            if t.status == "candidate" and not (applied is not None and t.url == applied.url)
         )
     return MixInfo(mix, candidates)
 

@@ -45,8 +45,16 @@ _TONAL = {
 }  # fmt: skip
 # Modal loops: dorian/phrygian count as minor (minor third over the tonic), mixolydian/lydian as major.
 _MODAL = {
-    "minor": [[(0, "m"), (5, "M")], [(0, "m"), (1, "M")], [(0, "m"), (10, "M"), (5, "M"), (0, "m")]],
-    "major": [[(0, "M"), (10, "M")], [(0, "M"), (2, "M")], [(0, "M"), (10, "M"), (5, "M"), (0, "M")]],
+    "minor": [
+        [(0, "m"), (5, "M")],
+        [(0, "m"), (1, "M")],
+        [(0, "m"), (10, "M"), (5, "M"), (0, "m")],
+    ],
+    "major": [
+        [(0, "M"), (10, "M")],
+        [(0, "M"), (2, "M")],
+        [(0, "M"), (10, "M"), (5, "M"), (0, "M")],
+    ],
 }
 _SCALES = {"minor": (0, 2, 3, 5, 7, 8, 10), "major": (0, 2, 4, 5, 7, 9, 11)}
 
@@ -93,7 +101,7 @@ def _tone(freq: float, dur: float, sr: int, timbre: str, detune_cents: float) ->
     attack = np.minimum(1.0, t / 0.01)
     release = np.minimum(1.0, (dur - t) / 0.03).clip(0, 1)
     decay = np.exp(-t * 6.0) if timbre == "pluck" else 0.7 + 0.3 * np.exp(-t * 3.0)
-    return (out * attack * release * decay / len(voices)).astype(np.float32)
+    return np.asarray(out * attack * release * decay / len(voices), dtype=np.float32)
 
 
 class _Timeline:
@@ -119,7 +127,7 @@ class _Timeline:
 
 
 def _place(out: FloatArray, sound: FloatArray, at_s: float, sr: int, gain: float) -> None:
-    start = int(round(at_s * sr))
+    start = round(at_s * sr)
     if start >= len(out) or start + len(sound) <= 0:
         return
     lo = max(0, -start)
@@ -167,12 +175,17 @@ def render_track(bpm: float, key: str, seconds: float, sr: int = 44100, *,
                 if step in hats:
                     accent = 0.9 if step % 4 == 2 else 0.55
                     _place(out, kit["hat"], at, sr, 0.5 * drum_level * vel * accent)
-    octave = 48 + k.tonic if k.tonic < 7 else 36 + k.tonic  # keep the bass between 36 and 54 (C2..F#3)
+    octave = (
+        48 + k.tonic if k.tonic < 7 else 36 + k.tonic
+    )  # keep the bass between 36 and 54 (C2..F#3)
     chord_beats = 4 if kind == "tonal" else 8
     cache: dict[tuple[int, float], FloatArray] = {}
     for idx in range(tl.total_beats // chord_beats + 1):
         root, quality = progression[idx % len(progression)]
-        t0, t1 = tl.time(idx * chord_beats, swung=False), tl.time((idx + 1) * chord_beats, swung=False)
+        t0, t1 = (
+            tl.time(idx * chord_beats, swung=False),
+            tl.time((idx + 1) * chord_beats, swung=False),
+        )
         if t0 > seconds:
             break
         dur = t1 - t0
@@ -263,13 +276,15 @@ def write_audio(path: str | Path, blocks: FloatArray | Iterable[FloatArray], sr:
     path = Path(path)
     fmt, default_codec, default_sf = _CODECS[path.suffix.lower()]
     codec = codec or default_codec
-    sf = sample_format or {"alac": "s16p", "pcm_u8": "u8", "pcm_s24le": "s32"}.get(codec, default_sf)
+    sf = sample_format or {"alac": "s16p", "pcm_u8": "u8", "pcm_s24le": "s32"}.get(
+        codec, default_sf
+    )
     rate = 48000 if codec == "libopus" else sr
     if codec == "vorbis":
         channels = 2  # ffmpeg's native Vorbis encoder only encodes stereo
     layout = "stereo" if channels == 2 else "mono"
     with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate, layout=layout)  # type: ignore[call-overload]
+        stream: Any = container.add_stream(codec, rate=rate, layout=layout)
         if bitrate or codec == "wmav2":  # wmav2 refuses to open without an explicit bit rate
             stream.bit_rate = bitrate or 128000
         if codec == "vorbis":  # ffmpeg's native Vorbis encoder is flagged experimental
@@ -280,7 +295,9 @@ def write_audio(path: str | Path, blocks: FloatArray | Iterable[FloatArray], sr:
         for part in parts:
             for start in range(0, len(part), sr):
                 chunk = np.ascontiguousarray(part[start : start + sr], dtype=np.float32)
-                data = np.repeat(chunk[None, :], channels, axis=0) if channels == 2 else chunk[None, :]
+                data = (
+                    np.repeat(chunk[None, :], channels, axis=0) if channels == 2 else chunk[None, :]
+                )
                 frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=layout)
                 frame.sample_rate = sr
                 frame.pts = pts

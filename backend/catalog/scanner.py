@@ -34,7 +34,7 @@ from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import Payload
 from backend.services import Services
 
-WRITE_BATCH = 500  # tracks per transaction
+WRITE_BATCH = 250  # tracks per transaction: small enough that writing overlaps reading
 LOCK_TTL_S = 300.0
 
 Emit = Callable[[list[Payload]], Awaitable[None]]

@@ -197,7 +197,7 @@ async def apply_batch(
                 Track.root_id == root.id, Track.rel_path.in_([r["rel_path"] for r in fresh])
             )
         )
-        new_ids = dict(found.tuples().all())
+        new_ids: dict[str, int] = {path: track_id for path, track_id in found.all()}
         for row in fresh:
             track_id = new_ids[row["rel_path"]]
             ch.added.append(track_id)

@@ -185,24 +185,34 @@ def _reason(fmt: str, exc: Exception) -> str:
     return f"damaged or truncated {fmt} file ({detail})"
 
 
-def _open(path: str, fmt: Format) -> Any:
-    from mutagen.aiff import AIFF
-    from mutagen.asf import ASF
-    from mutagen.flac import FLAC
-    from mutagen.mp3 import MP3
-    from mutagen.mp4 import MP4
-    from mutagen.oggflac import OggFLAC
-    from mutagen.oggopus import OggOpus
-    from mutagen.oggspeex import OggSpeex
-    from mutagen.oggtheora import OggTheora
-    from mutagen.oggvorbis import OggVorbis
-    from mutagen.wave import WAVE
+_CLASSES: dict[str, Any] = {}
 
-    simple: dict[str, Any] = {"mp3": MP3, "flac": FLAC, "opus": OggOpus, "mp4": MP4,
-                              "wav": WAVE, "aiff": AIFF, "asf": ASF}  # fmt: skip
-    if fmt in simple:
-        return simple[fmt](path)
-    for cls in (OggVorbis, OggFLAC, OggSpeex, OggTheora):  # plain "ogg": try the codecs in turn
+
+def _mutagen_classes() -> dict[str, Any]:
+    """mutagen's file classes, imported once per process (not per file)."""
+    if not _CLASSES:
+        from mutagen.aiff import AIFF
+        from mutagen.asf import ASF
+        from mutagen.flac import FLAC
+        from mutagen.mp3 import MP3
+        from mutagen.mp4 import MP4
+        from mutagen.oggflac import OggFLAC
+        from mutagen.oggopus import OggOpus
+        from mutagen.oggspeex import OggSpeex
+        from mutagen.oggtheora import OggTheora
+        from mutagen.oggvorbis import OggVorbis
+        from mutagen.wave import WAVE
+
+        _CLASSES.update(mp3=MP3, flac=FLAC, opus=OggOpus, mp4=MP4, wav=WAVE, aiff=AIFF, asf=ASF)
+        _CLASSES["ogg"] = (OggVorbis, OggFLAC, OggSpeex, OggTheora)
+    return _CLASSES
+
+
+def _open(path: str, fmt: Format) -> Any:
+    classes = _mutagen_classes()
+    if fmt != "ogg":
+        return classes[fmt](path)
+    for cls in classes["ogg"]:  # plain "ogg": try the codecs in turn
         try:
             return cls(path)
         except Exception:

@@ -193,7 +193,7 @@ class Watcher:
     async def _tick(self) -> None:
         if not self._pending:
             return
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         debounce_s = self.debounce_ms / 1000.0
         entries = list(self._pending.values())
         stats = await asyncio.to_thread(lambda: [_stat(e.abs_path) for e in entries])
@@ -227,7 +227,10 @@ class Watcher:
                 entry.deleted, entry.stat = False, st
                 if self.settle_s > 0:
                     continue
-            if now - entry.last_change < self.settle_s:
+            # Stable: unchanged since the last look, and either watched for the settle window or last
+            # written longer ago than that (mtime moves with every write; a file moved in from
+            # elsewhere, or finished by `cp -p`/rsync, carries an old one).
+            if now - entry.last_change < self.settle_s and wall - st[1] < self.settle_s:
                 continue
             self._pending.pop(entry.abs_path, None)
             if await is_own_write(self.services.cache, entry.abs_path, st[0], st[1]):

@@ -36,7 +36,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="treat as a long recording (timeline + transitions)")  # fmt: skip
     mode.add_argument("--short", dest="is_long", action="store_const", const=False,
                       help="never compute a timeline (default: files of 20 min or more get one)")  # fmt: skip
-    parser.add_argument("--jobs", type=int, default=1, help="files analysed in parallel (default 1)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="files analysed in parallel (default 1)"
+    )
 
 
 def analyze_one(path: str, is_long: bool | None) -> dict[str, Any]:
@@ -84,7 +86,9 @@ def _results(files: list[str], is_long: bool | None, jobs: int) -> Iterator[dict
         return
     import multiprocessing
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as ex:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
+    ) as ex:
         yield from ex.map(analyze_one, files, [is_long] * len(files))
 
 

@@ -16,6 +16,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import String, cast, func, select
 
 from backend.db.models import Track
@@ -42,12 +44,17 @@ def _aggregate(expr: Any, dialect: str) -> Any:
 
 
 class SearchIndex:
-    """id → lower-cased searchable text, with substring filtering of id vectors."""
+    """id → lower-cased searchable text, with fast substring filtering of sorted id vectors."""
 
     def __init__(self) -> None:
         self.text: dict[int, str] = {}
         self.loaded = False
         self._lock = asyncio.Lock()
+        # Built lazily from ``text``: ids and texts in one order, so a match is a list of positions.
+        self._ids: npt.NDArray[np.int64] | None = None
+        self._texts: list[str] = []
+        # The last words and the positions they matched: typing "kes" after "ke" scans only those.
+        self._last: tuple[tuple[str, ...], list[int]] | None = None
 
     async def load(self, services: Services) -> None:
         """Read every track's text (in chunks, yielding to the loop between them)."""
@@ -62,7 +69,12 @@ class SearchIndex:
                 last_id = max(chunk)
                 await asyncio.sleep(0)  # let the GUI paint between chunks
             self.text = text
+            self._invalidate()
             self.loaded = True
+
+    def _invalidate(self) -> None:
+        self._ids = None
+        self._last = None
 
     async def refresh(self, services: Services, track_ids: Iterable[int]) -> None:
         """Re-read the text of changed tracks; ids no longer in the library drop out."""
@@ -77,6 +89,7 @@ class SearchIndex:
                     self.text[track_id] = fresh[track_id]
                 else:
                     self.text.pop(track_id, None)
+        self._invalidate()
 
     @staticmethod
     async def _fetch(services: Services, where: Any, limit: int | None = None) -> dict[int, str]:
@@ -95,18 +108,43 @@ class SearchIndex:
                 out[int(track_id)] = value.lower()
         return out
 
+    def _matching_positions(self, words: tuple[str, ...]) -> list[int]:
+        if self._ids is None:
+            self._ids = np.fromiter(self.text.keys(), dtype=np.int64, count=len(self.text))
+            self._texts = list(self.text.values())
+            self._last = None
+        texts = self._texts
+        last = self._last
+        if (
+            last is not None
+            and len(words) >= len(last[0])
+            and all(old in new for old, new in zip(last[0], words, strict=False))
+        ):
+            candidates: Iterable[int] = last[1]  # every new word extends an old one: narrow down
+        else:
+            candidates = range(len(texts))
+        positions = list(candidates)
+        for word in words:
+            positions = [p for p in positions if word in texts[p]]
+        self._last = (words, positions)
+        return positions
+
     def filter(
         self, ids: Sequence[int], words: Sequence[str], negated: Sequence[str] = ()
     ) -> list[int]:
         """The ids (order kept) whose text contains every word and none of the negated ones."""
-        text = self.text
-        needles = [w.lower() for w in words]
+        needles = tuple(w.lower() for w in words)
         avoid = [w.lower() for w in negated]
-        out = []
-        for track_id in ids:
-            line = text.get(track_id)
-            if line is None:
-                continue
-            if all(n in line for n in needles) and not any(a in line for a in avoid):
-                out.append(track_id)
-        return out
+        if needles:
+            positions = self._matching_positions(needles)
+        else:
+            self._matching_positions(())
+            positions = list(range(len(self._texts)))
+        if avoid:
+            texts = self._texts
+            positions = [p for p in positions if not any(a in texts[p] for a in avoid)]
+        assert self._ids is not None
+        matched = self._ids[positions]
+        order = np.asarray(ids, dtype=np.int64)
+        result: list[int] = order[np.isin(order, matched)].tolist()
+        return result

@@ -83,6 +83,10 @@ class InProcessBus(Bus):
                 if any(matches(p, message.type) for p in patterns):
                     await _safe_call(callback, decode(body))
 
+    def requeue(self, kind: WorkerKind, body: bytes) -> None:
+        """Put an already-encoded message back on one kind's queue (jobs left by a stopped process)."""
+        self._queues[kind].put_nowait(_Item(body, 1, redelivered=True))
+
     def _schedule(self, kind: WorkerKind, item: _Item, delay_s: float) -> None:
         loop = asyncio.get_running_loop()
 

@@ -47,6 +47,7 @@ ATTEMPT_HEADER = "x-tracktion-attempt"
 REASON_HEADER = "x-tracktion-reason"
 PUBLISH_DEADLINE_S = 60.0
 CONFIRM_TIMEOUT_S = 10.0
+PUBLISH_BATCH = 500  # messages in flight awaiting confirms at once
 
 
 class _RabbitDelivery(Delivery):
@@ -108,7 +109,6 @@ class RabbitBus(Bus):
         self._channels: list[
             AbstractChannel
         ] = []  # consumer + subscription channels of this connection
-        self._publish_lock = asyncio.Lock()
 
     async def start(self) -> None:
         try:
@@ -190,9 +190,14 @@ class RabbitBus(Bus):
         self._connected.clear()
 
     async def publish(self, messages: Sequence[Envelope[Any]]) -> None:
-        for message in messages:
-            await self._publish_raw(
-                self.names.events, message.type, encode(message), {}, message_id=message.id
+        # Confirms are awaited together: one round trip per batch instead of one per message.
+        for start in range(0, len(messages), PUBLISH_BATCH):
+            batch = messages[start : start + PUBLISH_BATCH]
+            await asyncio.gather(
+                *(
+                    self._publish_raw(self.names.events, m.type, encode(m), {}, message_id=m.id)
+                    for m in batch
+                )
             )
 
     async def _publish_raw(
@@ -218,15 +223,14 @@ class RabbitBus(Bus):
                 await asyncio.wait_for(self._connected.wait(), max(0.01, deadline - loop.time()))
                 channel = self._publish_channel
                 assert channel is not None
-                async with self._publish_lock:
-                    if exchange:
-                        target = await channel.get_exchange(exchange, ensure=False)
-                    else:
-                        target = channel.default_exchange
-                    # A confirm that never comes (connection died mid-publish) must not hang us.
-                    await target.publish(
-                        msg, routing_key=routing_key, mandatory=False, timeout=CONFIRM_TIMEOUT_S
-                    )
+                if exchange:
+                    target = await channel.get_exchange(exchange, ensure=False)
+                else:
+                    target = channel.default_exchange
+                # A confirm that never comes (connection died mid-publish) must not hang us.
+                await target.publish(
+                    msg, routing_key=routing_key, mandatory=False, timeout=CONFIRM_TIMEOUT_S
+                )
                 return
             except (
                 TimeoutError,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Job, utcnow
-from backend.messaging.contracts import Envelope
+from backend.messaging.contracts import Envelope, encode
 from backend.messaging.topology import consumers_of
 
 OPEN_STATUSES = ("queued", "running", "retrying")
@@ -49,7 +49,8 @@ def add_jobs_for(session: AsyncSession, messages: Sequence[Envelope[Any]]) -> No
                     track_id=getattr(message.payload, "track_id", None),
                     correlation_id=message.correlation_id,
                     title=job_title(message),
-                    payload={"message_id": message.id},
+                    # The whole message, so a job orphaned by a stopped process can be published again.
+                    payload={"message": encode(message).decode()},
                 )
             )
 

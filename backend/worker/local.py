@@ -15,7 +15,7 @@ from backend.messaging.inprocess import InProcessBus
 from backend.messaging.topology import WORKER_KINDS, WorkerKind
 from backend.services import Services
 from backend.worker.jobs import open_job_count
-from backend.worker.runtime import HANDLER_MODULES, Worker, load_handlers
+from backend.worker.runtime import HANDLER_MODULES, Handler, Worker, load_handlers
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +39,56 @@ def available_kinds() -> list[WorkerKind]:
 
 @asynccontextmanager
 async def local_workers(
-    services: Services, kinds: list[WorkerKind] | None = None
+    services: Services,
+    kinds: list[WorkerKind] | None = None,
+    handlers: dict[WorkerKind, dict[str, Handler]] | None = None,
 ) -> AsyncIterator[list[Worker]]:
-    """Run the given worker kinds (default: all available) in this process for the block's duration."""
-    workers = [Worker(services, kind) for kind in (kinds or available_kinds())]
+    """Run the given worker kinds (default: all available) in this process for the block's duration.
+
+    ``handlers`` replaces a kind's handler table (tests, tools); by default each kind loads its own.
+    """
+    handlers = handlers or {}
+    workers = [Worker(services, kind, handlers.get(kind)) for kind in (kinds or available_kinds())]
     for worker in workers:
         await worker.start()
+    if isinstance(services.bus, InProcessBus):
+        await requeue_orphans(services, services.bus, [w.kind for w in workers])
     try:
         yield workers
     finally:
         for worker in workers:
             await worker.drain(timeout_s=5.0)
+
+
+async def requeue_orphans(services: Services, bus: InProcessBus, kinds: list[WorkerKind]) -> int:
+    """Publish again the open jobs an earlier process left behind (its in-process queue died with it).
+
+    Handlers are idempotent, so a job that another live process still holds is at worst done twice in
+    effect-free ways. Returns how many jobs were queued again.
+    """
+    from sqlalchemy import select, update
+
+    from backend.db.models import Job
+    from backend.worker.jobs import OPEN_STATUSES
+
+    async with services.db.read() as session:
+        rows = (
+            await session.execute(
+                select(Job.id, Job.kind, Job.payload).where(Job.status.in_(OPEN_STATUSES))
+            )
+        ).all()
+    requeued: list[str] = []
+    for job_id, kind, payload in rows:
+        worker_kind = kind.split(":", 1)[0]
+        message = (payload or {}).get("message")
+        if worker_kind in kinds and isinstance(message, str):
+            bus.requeue(worker_kind, message.encode())
+            requeued.append(job_id)
+    if requeued:
+        async with services.db.unit_of_work() as session:
+            await session.execute(update(Job).where(Job.id.in_(requeued)).values(status="queued"))
+        log.info("queued %d jobs again that a stopped process had left open", len(requeued))
+    return len(requeued)
 
 
 async def wait_settled(

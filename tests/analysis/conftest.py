@@ -14,7 +14,7 @@ import pytest
 # librosa's compiled beat tracker is cached between test processes (and the CLI subprocess test).
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "tracktion-test-numba"))
 
-from backend.audio.synth import render_track, write_audio  # noqa: E402
+from backend.audio.synth import render_track, write_audio
 
 WriteClip = Callable[..., Path]
 

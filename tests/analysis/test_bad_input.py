@@ -14,7 +14,9 @@ from .conftest import WriteClip
 
 
 def test_silence_has_no_tempo_key_or_loudness(write_clip: WriteClip) -> None:
-    result, waveform = analyze_file(write_clip("silence.wav", np.zeros(44100 * 8, dtype=np.float32)))
+    result, waveform = analyze_file(
+        write_clip("silence.wav", np.zeros(44100 * 8, dtype=np.float32))
+    )
     assert (result.bpm, result.key, result.camelot, result.energy) == (None, None, None, None)
     assert result.loudness_lufs is None and result.replaygain_db is None
     assert "silent" in result.warnings
@@ -36,7 +38,9 @@ def test_noise_gets_no_tempo_or_key(write_clip: WriteClip, colour: str) -> None:
 
 def test_leading_and_trailing_silence(write_clip: WriteClip) -> None:
     music = render_track(126.0, "G minor", 10.0, seed=2)
-    audio = np.concatenate([np.zeros(int(44100 * 2.5), np.float32), music, np.zeros(44100 * 3, np.float32)])
+    audio = np.concatenate(
+        [np.zeros(int(44100 * 2.5), np.float32), music, np.zeros(44100 * 3, np.float32)]
+    )
     result, _ = analyze_file(write_clip("padded.flac", audio))
     assert result.silence_start_s == pytest.approx(2.5, abs=0.05)
     assert result.silence_end_s == pytest.approx(12.5, abs=0.4)  # the last notes ring out a little
@@ -86,7 +90,9 @@ def test_damaged_middle_of_an_mp3_is_skipped_like_a_player_does(write_clip: Writ
     path = write_clip("damaged.mp3")
     data = bytearray(path.read_bytes())
     mid = len(data) // 2
-    data[mid : mid + 3000] = np.random.default_rng(9).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    data[mid : mid + 3000] = (
+        np.random.default_rng(9).integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    )
     path.write_bytes(bytes(data))
     result, _ = analyze_file(path)
     assert result.duration_s > 6.0

@@ -20,7 +20,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_json_lines_one_per_file_and_nonzero_exit_on_a_bad_file(write_clip: WriteClip, tmp_path: Path) -> None:
+def test_json_lines_one_per_file_and_nonzero_exit_on_a_bad_file(
+    write_clip: WriteClip, tmp_path: Path
+) -> None:
     good = write_clip("good.flac")
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"definitely not audio" * 100)

@@ -17,13 +17,17 @@ FORMATS = [
 
 
 @pytest.mark.parametrize(("name", "kw"), FORMATS)
-def test_each_format_decodes_and_analyses(write_clip: WriteClip, name: str, kw: dict[str, str]) -> None:
+def test_each_format_decodes_and_analyses(
+    write_clip: WriteClip, name: str, kw: dict[str, str]
+) -> None:
     path = write_clip(name, **kw)
     result, waveform = analyze_file(path)
     assert result.duration_s == pytest.approx(8.0, abs=0.1)
     assert result.bpm == pytest.approx(128.0, rel=0.02)
     assert result.loudness_lufs is not None and -30 < result.loudness_lufs < -5
-    assert len(waveform.levels[0].peak) == pytest.approx(8.0 * waveform.levels[0].points_per_s, abs=3)
+    assert len(waveform.levels[0].peak) == pytest.approx(
+        8.0 * waveform.levels[0].points_per_s, abs=3
+    )
 
 
 def test_streaming_blocks_are_bounded(write_clip: WriteClip) -> None:
@@ -42,7 +46,9 @@ def test_mono_8bit_wav(write_clip: WriteClip) -> None:
 
 def test_96khz_24bit_stereo_flac(write_clip: WriteClip) -> None:
     audio = render_track(128.0, "A minor", 8.0, 96000, seed=7)
-    result, _ = analyze_file(write_clip("hires.flac", audio, 96000, channels=2, sample_format="s32"))
+    result, _ = analyze_file(
+        write_clip("hires.flac", audio, 96000, channels=2, sample_format="s32")
+    )
     assert (result.sample_rate, result.channels) == (96000, 2)
     assert result.bpm == pytest.approx(128.0, rel=0.02)
     assert result.key == "A minor"

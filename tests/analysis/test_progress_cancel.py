@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def test_progress_is_monotonic_and_complete(write_clip: WriteClip) -> None:
     seen: list[float] = []
     analyze_file(path, progress=seen.append)
     assert len(seen) >= 10
-    assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(seen))
     assert seen[-1] == 1.0 and 0.0 <= seen[0] < 0.2
 
 
@@ -39,7 +40,9 @@ def test_cancel_stops_between_blocks(write_clip: WriteClip) -> None:
     assert max(seen) < 0.5  # it stopped soon after the request, not at the end
 
 
-async def test_pool_runs_jobs_with_progress_cancel_and_errors(write_clip: WriteClip, tmp_path: Path) -> None:
+async def test_pool_runs_jobs_with_progress_cancel_and_errors(
+    write_clip: WriteClip, tmp_path: Path
+) -> None:
     path = write_clip("pool.flac", render_track(140.0, "D minor", 40.0, seed=2))
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"\x00" * 5000)

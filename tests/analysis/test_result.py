@@ -25,7 +25,9 @@ def test_json_round_trip_and_feature_vector(write_clip: WriteClip) -> None:
     assert 1 <= (result.energy or 0) <= 10
 
 
-def test_similar_tracks_have_closer_feature_vectors_than_different_ones(write_clip: WriteClip) -> None:
+def test_similar_tracks_have_closer_feature_vectors_than_different_ones(
+    write_clip: WriteClip,
+) -> None:
     def vec(bpm: float, key: str, style: str, seed: int, timbre: str) -> np.ndarray:
         audio = render_track(bpm, key, 12.0, style=style, seed=seed, timbre=timbre)
         result, _ = analyze_file(write_clip(f"{seed}.flac", audio))

@@ -29,7 +29,9 @@ def test_tempo_within_one_percent(write_clip: WriteClip, style: str, bpm: float)
 def test_steady_track_gets_a_grid_with_the_downbeat_on_the_bar(write_clip: WriteClip) -> None:
     audio = render_track(125.0, "C major", 20.0, style="four_on_floor", seed=3, progression="tonal")
     result, _ = analyze_file(write_clip("steady.flac", audio))
-    assert result.bpm == pytest.approx(125.0, abs=0.15)  # refined from beat times, not the coarse grid
+    assert result.bpm == pytest.approx(
+        125.0, abs=0.15
+    )  # refined from beat times, not the coarse grid
     assert result.beats is None  # steady: first downbeat + BPM describe every beat
     beat = 60.0 / 125.0
     assert result.beat_offset_s is not None

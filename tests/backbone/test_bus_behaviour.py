@@ -265,3 +265,33 @@ async def test_cancelled_job_stops_at_next_progress_report(services: Services) -
     await worker.drain(5)
     row = await job(services, message)
     assert row.status == "cancelled"
+
+
+async def test_embedded_jobs_left_open_by_a_stopped_process_are_run_later(
+    make_settings: Any,
+) -> None:
+    """`tracktion scan` without --wait exits with jobs queued; the next process with workers runs them."""
+    from backend.services import open_services
+    from backend.worker.local import local_workers
+
+    settings = make_settings("embedded")
+    first = await open_services(settings)
+    [message] = await enqueue(first, [AnalysisRequested(9, "a" * 64)])
+    await (
+        first.close()
+    )  # the process ends; its in-process queue is gone, the job row stays "queued"
+
+    ran: list[int] = []
+
+    async def handle(ctx: HandlerContext) -> None:
+        ran.append(ctx.payload.track_id)
+
+    second = await open_services(settings)
+    try:
+        async with local_workers(
+            second, ["analysis"], {"analysis": {"analysis.requested": handle}}
+        ):
+            assert await wait_for_job(second, job_id_for(message.id, "analysis"), TIMEOUT) == "done"
+    finally:
+        await second.close()
+    assert ran == [9]

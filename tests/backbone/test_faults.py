@@ -110,7 +110,9 @@ async def test_worker_killed_mid_job_is_redelivered_and_completed_once(
     try:
         [message] = await enqueue(services, [AnalysisRequested(track_id, "f" * 64)])
         await wait_for_file(marker, TIMEOUT)  # the handler has started...
-        await wait_for_status(services, job_id_for(message.id, "analysis"), "running", TIMEOUT)  # ...and shows
+        await wait_for_status(
+            services, job_id_for(message.id, "analysis"), "running", TIMEOUT
+        )  # ...and shows
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:

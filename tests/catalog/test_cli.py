@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import mutagen
+import pytest
 
 from tests.catalog.conftest import MakeAudio
 
@@ -52,6 +53,7 @@ def test_folders_commands(tmp_path: Path, make_audio: MakeAudio) -> None:
     assert removed.returncode == 0 and "0 track(s) removed" in removed.stdout
 
 
+@pytest.mark.slow
 def test_demo_library_then_scan(tmp_path: Path) -> None:
     demo, home = tmp_path / "demo", tmp_path / "home"
     made = tracktion(home, "demo", str(demo))
@@ -75,6 +77,7 @@ def test_demo_library_then_scan(tmp_path: Path) -> None:
     assert sum(r[3] for r in rows) == 1
 
 
+@pytest.mark.slow
 def test_scan_wait_returns_when_downstream_work_is_done(
     tmp_path: Path, make_audio: MakeAudio
 ) -> None:

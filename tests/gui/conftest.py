@@ -99,6 +99,11 @@ async def rows_become(window: Any, count: int, timeout_s: float = 30.0) -> None:
     await next_signal(model.idsLoaded, lambda n, _s: n == count, timeout_s)
 
 
+# Closed windows stay referenced until the session ends: deleting a window whose Qt children still have
+# queued events or Python wrappers mid-session crashed the offscreen event loop under PySide6 6.12.
+_closed_windows: list[Any] = []
+
+
 @pytest.fixture
 def open_window(qapp: Any, make_settings: Any) -> Any:
     """``async with open_window() as window``: the real main window over an embedded library.
@@ -120,8 +125,6 @@ def open_window(qapp: Any, make_settings: Any) -> Any:
         values = {"settle_window_s": 30, "debounce_ms": 50, **library}
         settings = make_settings("embedded", library=values)
         async with open_app_services(settings, worker_kinds=list(kinds)) as client:
-            if os.environ.get("DIAG_NO_EXTRA"):
-                MainWindow._install_extra = lambda self: None  # type: ignore[method-assign]
             w = MainWindow(client)
             await w.start()
             w.show()
@@ -131,6 +134,6 @@ def open_window(qapp: Any, make_settings: Any) -> Any:
                 await w.shutdown()
                 await cancel_all()
                 w.close()
-                w.deleteLater()
+                _closed_windows.append(w)  # deleted at exit, not mid-session (see below)
 
     return opener

@@ -31,6 +31,18 @@ def test_views_are_registered_and_follow_the_library_selection(
         assert views.graph.centre == track_id
         # A normal track does not replace the recording in the mix view.
         assert views.mix.media.track_id == library.ids[MIX_FILE]
+        # graph.updated touching the shown neighbourhood redraws the graph (live update).
+        from backend.messaging.contracts import GraphUpdated, new
+
+        redrawn = asyncio.Event()
+        views.graph.drawn.connect(redrawn.set)
+
+        async def graph_event() -> None:
+            await library.services.bus.publish([new(GraphUpdated(track_ids=(track_id,)))])
+            await asyncio.wait_for(redrawn.wait(), 10)
+
+        run(qloop, graph_event())
+        assert views.graph.centre == track_id
         # Clicking a node in the graph selects that track in the library (the window's contract).
         other = next(n.id for n in views.graph.nodes if n.id != track_id)
         views.graph.select_track(other)

@@ -32,9 +32,25 @@ from tracktion_gui.models.columns import BY_NAME, COLUMNS, display
 
 PAGE = 128  # rows per fetch: a screenful or two
 CACHE_ROWS = 20_000  # rows kept (about 20 MB at most); older pages are dropped first
-TRACK_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+TRACK_ID_ROLE = Qt.ItemDataRole.UserRole.value + 1
 
 Index = QModelIndex | QPersistentModelIndex
+
+# Roles as plain ints: comparing PySide enum members costs more than the rest of data().
+DISPLAY = Qt.ItemDataRole.DisplayRole.value
+EDIT = Qt.ItemDataRole.EditRole.value
+FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+BACKGROUND = Qt.ItemDataRole.BackgroundRole.value
+ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+INDEX = {c.name: i for i, c in enumerate(COLUMNS)}
+KEY_COLUMN = INDEX["key"]
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+_CENTER = int((Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter).value)
+ALIGNMENTS = tuple(_RIGHT if c.numeric else _CENTER if c.name == "key" else None for c in COLUMNS)
+ERROR_BRUSH = QBrush(theme.ERROR_COLOR)
+MUTED_BRUSH = QBrush(theme.MUTED_COLOR)
+KEY_TEXT_BRUSH = QBrush(QColor("#111111"))
 
 
 class LibraryModel(QAbstractTableModel):
@@ -87,52 +103,37 @@ class LibraryModel(QAbstractTableModel):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._ids):
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        # Called ~2,000 times per paint: plain ints for roles, everything per row precomputed.
+        row_number = index.row()
+        if row_number >= len(self._ids) or row_number < 0:
             return None
-        track_id = self._ids[index.row()]
+        track_id = self._ids[row_number]
         if role == TRACK_ID_ROLE:
             return track_id
         row = self._rows.get(track_id)
         if row is None:
-            self._want(index.row())
+            if role == DISPLAY:
+                self._want(row_number)
             return None
-        col = COLUMNS[index.column()]
-        value = row.get(col.name)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return display(col.name, value, self.notation)
-        if role == Qt.ItemDataRole.EditRole:
+        column = index.column()
+        if role == DISPLAY:
+            return row["_display"][column]
+        if role == FOREGROUND:
+            return row["_fg"][column]
+        if role == BACKGROUND:
+            return row["_bg"] if column == KEY_COLUMN else None
+        if role == ALIGNMENT:
+            return ALIGNMENTS[column]
+        if role == EDIT:
+            value = row.get(COLUMNS[column].name)
             return "" if value is None else value
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if col.numeric or col.name == "key":
-                align = (
-                    Qt.AlignmentFlag.AlignRight if col.numeric else Qt.AlignmentFlag.AlignHCenter
-                )
-                return int(align | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if role == Qt.ItemDataRole.BackgroundRole and col.name == "key":
-            color = theme.camelot_color(value)
-            if color is not None:
-                color.setAlpha(150)
-                return QBrush(color)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col.name in row.get("_from_tags", ()):
-                return QBrush(theme.MUTED_COLOR) if col.name != "key" else QBrush(QColor("#444"))
-            if col.name == "key" and theme.camelot_color(value) is not None:
-                return QBrush(QColor("#111111"))
-            status = row.get("_status")
-            if status == "error":
-                return QBrush(theme.ERROR_COLOR)
-            if status == "missing":
-                return QBrush(theme.MUTED_COLOR)
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col.name in row.get("_from_tags", ()):
+        if role == TOOLTIP:
+            name = COLUMNS[column].name
+            if name in row["_from_tags"]:
                 return "From the file's tags (not analysed yet)"
             if row.get("_error"):
                 return f"{row.get('_status')}: {row['_error']}"
-            return None
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
@@ -244,9 +245,28 @@ class LibraryModel(QAbstractTableModel):
             if first <= last:
                 self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
 
+    def _prepare(self, row: dict[str, Any]) -> None:
+        """Format a row once: display strings, brushes and the key colour for every column."""
+        _fill_from_tags(row)
+        notation = self.notation
+        row["_display"] = tuple(display(c.name, row.get(c.name), notation) for c in COLUMNS)
+        status = row.get("_status")
+        base = ERROR_BRUSH if status == "error" else MUTED_BRUSH if status == "missing" else None
+        fg: list[Any] = [base] * len(COLUMNS)
+        color = theme.camelot_color(row.get("key"))
+        row["_bg"] = None
+        if color is not None:
+            color.setAlpha(150)
+            row["_bg"] = QBrush(color)
+            fg[KEY_COLUMN] = KEY_TEXT_BRUSH
+        for name in row["_from_tags"]:
+            if name != "key":
+                fg[INDEX[name]] = MUTED_BRUSH
+        row["_fg"] = tuple(fg)
+
     def _store(self, fetched: dict[int, dict[str, Any]]) -> None:
         for tid, row in fetched.items():
-            _fill_from_tags(row)
+            self._prepare(row)
             self._rows[tid] = row
             self._rows.move_to_end(tid)
         while len(self._rows) > CACHE_ROWS:
@@ -279,6 +299,8 @@ class LibraryModel(QAbstractTableModel):
 
     def set_notation(self, notation: str) -> None:
         self.notation = notation
+        for row in self._rows.values():
+            self._prepare(row)
         col = [c.name for c in COLUMNS].index("key")
         if self._ids:
             self.dataChanged.emit(self.index(0, col), self.index(len(self._ids) - 1, col))

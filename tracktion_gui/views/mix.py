@@ -185,7 +185,10 @@ class MixPage(QWidget):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.entry_id)
                 if col == 3 and entry.cue_source in CUE_COLOURS:
-                    item.setForeground(QColor(CUE_COLOURS[entry.cue_source]))
+                    # The marker's colour as a tint behind the text: readable in light and dark themes.
+                    tint = QColor(CUE_COLOURS[entry.cue_source])
+                    tint.setAlpha(90)
+                    item.setBackground(tint)
                 self.table.setItem(row, col, item)
         if entries:
             self.waveform.set_cues(entry_cues(entries))
