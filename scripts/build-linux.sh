@@ -94,10 +94,14 @@ if command -v dpkg-shlibdeps >/dev/null; then
     mkdir -p "$STAGE/debian"
     printf 'Source: tracktion\n\nPackage: tracktion\nArchitecture: any\n' > "$STAGE/debian/control"
     mapfile -t elves < <(find "$ROOTFS/usr/lib/tracktion" -type f \( -name '*.so*' -o -name tracktion \) -print)
+    # The bundle's own library folders are private: dependencies found there need no package.
+    mapfile -t private < <(printf '%s\n' "${elves[@]}" | xargs -n1 dirname | sort -u | sed 's/^/-l/')
     if found=$(cd "$STAGE" && dpkg-shlibdeps -O --ignore-missing-info --warnings=0 \
-            -l"$ROOTFS/usr/lib/tracktion/_internal" "${elves[@]}" 2>/dev/null); then
+            "${private[@]}" "${elves[@]}" 2>"$STAGE/shlibdeps.log"); then
         found="${found#shlibs:Depends=}"
         [[ -n "$found" ]] && DEPENDS="$found, libxcb-cursor0"
+    else
+        echo "dpkg-shlibdeps failed (see $STAGE/shlibdeps.log); using the fixed Depends list" >&2
     fi
 fi
 INSTALLED_KB=$(du -sk --apparent-size "$ROOTFS/usr" | cut -f1)

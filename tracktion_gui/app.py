@@ -60,7 +60,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
     gc.collect()
     app.processEvents()
-    return code
+    return int(code)
 
 
 async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: bool) -> int:
@@ -72,7 +72,12 @@ async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: boo
 
     theme.apply(app, settings.ui.theme)
     quit_future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    app.aboutToQuit.connect(lambda: quit_future.done() or quit_future.set_result(None))
+
+    def on_quit() -> None:
+        if not quit_future.done():
+            quit_future.set_result(None)
+
+    app.aboutToQuit.connect(on_quit)
     _install_signal_handlers(app)
     try:
         async with open_app_services(settings) as client:

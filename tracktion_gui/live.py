@@ -12,7 +12,8 @@ from backend.messaging.contracts import Envelope
 if TYPE_CHECKING:
     from tracktion_gui.main_window import MainWindow
 
-FLUSH_MS = 250  # at most four table updates a second while a scan pours in
+FLUSH_MS = 250  # changed rows are refreshed at most four times a second
+REQUERY_EVERY = 4  # added/removed tracks re-query the id vector at most once a second (a scan)
 STRUCTURAL = {"track.added", "track.removed", "track.moved", "track.relinked", "track.missing"}
 PATTERNS = ("track.*", "job.updated", "graph.updated", "tracklist.*", "recording.analyzed")
 
@@ -31,6 +32,7 @@ class LiveUpdates(QObject):
         self.timer.setInterval(FLUSH_MS)
         self.timer.timeout.connect(self.flush)
         self.events_seen = 0
+        self._flushes = 0
 
     async def start(self) -> None:
         self._unsubscribe = await self.window.client.subscribe(PATTERNS, self._on_event)
@@ -59,7 +61,8 @@ class LiveUpdates(QObject):
     def flush(self) -> None:
         """Apply what arrived since the last flush."""
         w = self.window
-        if self._structural:
+        self._flushes += 1
+        if self._structural and self._flushes % REQUERY_EVERY == 0:
             self._structural = False
             w.library.model.requery()
             w.refresh_sidebar()

@@ -4,7 +4,8 @@ Made for the frozen app (installers, CI, a user's support request), it works the
 throw-away home (never the user's library) it: opens the main window offscreen, writes a few short
 synthetic tracks in several formats (encoder + tag writer), scans them in embedded mode with the
 in-process workers, analyses one file in the analysis process pool (spawned processes: the frozen
-executable re-running itself) and checks the tempo found, and shows the tracks in the library view.
+executable re-running itself) and checks the tempo found, opens a file in the media player (Qt
+Multimedia's FFmpeg plugin), and shows the tracks in the library view.
 
 The report goes to ``$TRACKTION_TEST_SELF_TEST_REPORT`` when set, else ``<home>/self-test-report.json``
 where home is the user's Tracktion home (``--home`` / ``TRACKTION_HOME`` / the platform folder).
@@ -232,6 +233,7 @@ async def _run_async(report: Report, settings: Any, music: Path, files: list[Pat
         try:
             await _scan(report, client, music, len(files))
             await _analyse(report, settings, files[0], TRACKS[0][1])
+            await _player(report, files[1])
             with report.check("library view") as c:
                 await window.library.model.requery()
                 rows = window.library.model.rowCount()
@@ -302,3 +304,34 @@ async def _analyse(report: Report, settings: Any, path: Path, bpm: float) -> Non
         if not any(abs(found * f - bpm) <= 2.0 for f in (0.5, 1.0, 2.0)):
             raise RuntimeError(f"{path.name}: tempo {found:.1f}, expected {bpm:.0f}")
         c.detail = f"{path.name}: {found:.1f} BPM, key {result.key}"
+
+
+async def _player(report: Report, path: Path) -> None:
+    """Qt Multimedia's FFmpeg backend loads (it is a plugin with its own libraries) and opens a file."""
+    from PySide6.QtCore import QUrl
+    from PySide6.QtMultimedia import QMediaPlayer
+
+    status = QMediaPlayer.MediaStatus
+    with report.check("player") as c:
+        player = QMediaPlayer()
+        try:
+            if not player.isAvailable():
+                raise RuntimeError(
+                    "no Qt Multimedia backend (the FFmpeg media plugin did not load)"
+                )
+            finished: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+            def changed(value: Any) -> None:
+                if value in (status.LoadedMedia, status.InvalidMedia) and not finished.done():
+                    finished.set_result(value)
+
+            player.mediaStatusChanged.connect(changed)
+            player.setSource(QUrl.fromLocalFile(str(path)))
+            changed(player.mediaStatus())  # in case it loaded synchronously
+            result = await asyncio.wait_for(finished, STEP_TIMEOUT_S)
+            if result != status.LoadedMedia or player.duration() <= 0:
+                raise RuntimeError(f"{path.name}: not playable ({player.errorString() or result})")
+            c.detail = f"{path.name}: {player.duration() / 1000:.1f} s"
+        finally:
+            player.setSource(QUrl())
+            player.deleteLater()

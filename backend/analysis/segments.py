@@ -33,6 +33,7 @@ WINDOW_S = 30.0
 KEY_CONTEXT_S = 15.0
 NOVELTY_HALF_S = 24
 MIN_GAP_S = 30.0
+CHUNK_S = 600
 
 
 def timeline(series: FrameSeries, segment_power: F64, duration_s: float) -> list[TimelineWindow]:
@@ -83,24 +84,28 @@ def _per_second(values: npt.NDArray[np.float32], rate: float, seconds: int) -> F
 
 
 def _tempogram(series: FrameSeries, seconds: int) -> F64:
-    """Per second: onset autocorrelation (8 s window) at 16 log-spaced beat lags (60–200 BPM)."""
+    """Per second: onset autocorrelation (8 s window) at 16 log-spaced beat lags (60–200 BPM).
+
+    Computed in chunks of CHUNK_S seconds so a 3-hour mix never holds all windows' spectra at once.
+    """
     fps = series.fps
     env = tempo_mod.normalise_envelope(series.onset, fps)
     width = int(8 * fps)
     step = round(fps)
+    out = np.zeros((seconds, 16))
     if len(env) < width + 1:
-        return np.zeros((seconds, 16))
+        return out
     pad = np.concatenate([np.zeros(width // 2), env, np.zeros(width)])
-    frames = sliding_window_view(pad, width)[::step][:seconds]
-    frames = frames - frames.mean(axis=1, keepdims=True)
     size = sfft.next_fast_len(2 * width)
-    spec = sfft.rfft(frames, size, axis=1)
-    acf = sfft.irfft(spec.real**2 + spec.imag**2, size, axis=1)
     lags = np.round(60.0 * fps / np.geomspace(60.0, 200.0, 16)).astype(int)
-    out = acf[:, lags] / np.maximum(acf[:, :1], 1e-9)
-    if len(out) < seconds:
-        out = np.vstack([out, np.zeros((seconds - len(out), 16))])
-    return np.asarray(out)
+    windows = sliding_window_view(pad, width)[::step][:seconds]
+    for start in range(0, len(windows), CHUNK_S):
+        frames = windows[start : start + CHUNK_S]
+        frames = frames - frames.mean(axis=1, keepdims=True)
+        spec = sfft.rfft(frames, size, axis=1)
+        acf = sfft.irfft(spec.real**2 + spec.imag**2, size, axis=1)
+        out[start : start + len(frames)] = acf[:, lags] / np.maximum(acf[:, :1], 1e-9)
+    return out
 
 
 def novelty(series: FrameSeries, half: int = NOVELTY_HALF_S) -> F64:

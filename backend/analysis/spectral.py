@@ -117,9 +117,11 @@ class SpectralAnalyzer:
         self._peak_tail = np.zeros((0,), dtype=np.float32)
         self._prev_log: FloatArray | None = None
         self._parts: dict[str, list[FloatArray]] = {k: [] for k in (
-            "onset", "onset_low", "onset_high", "rms", "low", "mid", "high", "centroid", "logbands",
+            "onset", "onset_low", "onset_high", "rms", "low", "mid", "high", "centroid", "timbre",
             "peak", "chroma")}  # fmt: skip
         self._frames_seen = 0
+        self._per_s = max(1, round(sr / self.hop * SUMMARY_S))
+        self._lb_pending = np.zeros((0, N_BANDS), dtype=np.float32)
 
     def feed(
         self, block: FloatArray, *, final: bool = False, magnitude: FloatArray | None = None
@@ -179,7 +181,15 @@ class SpectralAnalyzer:
         p["mid"].append(np.sqrt(mid * norm))
         p["high"].append(np.sqrt(high * norm))
         p["centroid"].append(weighted / np.maximum(total, np.float32(1e-12)))
-        p["logbands"].append(np.log10(band_e * norm + np.float32(1e-10)))
+        # Fold the log spectrum into one-second means as we go: per-frame rows of a 3-hour file
+        # would cost ~45 MB.
+        logbands = np.log10(band_e * norm + np.float32(1e-10))
+        if len(self._lb_pending):
+            logbands = np.vstack([self._lb_pending, logbands])
+        whole = len(logbands) // self._per_s * self._per_s
+        if whole:
+            p["timbre"].append(logbands[:whole].reshape(-1, self._per_s, N_BANDS).mean(axis=1))
+        self._lb_pending = logbands[whole:]
         self._frames_seen += len(frames)
 
     def _feed_chroma(self, mono: FloatArray, final: bool) -> None:
@@ -200,12 +210,9 @@ class SpectralAnalyzer:
             return np.zeros((0, width) if width else 0, dtype=np.float32)
 
         fps = self.sr / self.hop
-        logbands = cat("logbands", N_BANDS)
-        per_s = max(1, round(fps * SUMMARY_S))
-        whole = len(logbands) // per_s * per_s
-        timbre = logbands[:whole].reshape(-1, per_s, N_BANDS).mean(axis=1)
-        if whole < len(logbands):  # the last partial second still counts
-            timbre = np.vstack([timbre, logbands[whole:].mean(axis=0, keepdims=True)])
+        timbre = cat("timbre", N_BANDS)
+        if len(self._lb_pending):  # the last partial second still counts
+            timbre = np.vstack([timbre, self._lb_pending.mean(axis=0, keepdims=True)])
         return FrameSeries(
             fps=fps, onset=cat("onset"), onset_low=cat("onset_low"), onset_high=cat("onset_high"),
             rms=cat("rms"), low=cat("low"), mid=cat("mid"), high=cat("high"), peak=cat("peak"),

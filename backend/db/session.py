@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +34,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_manual_transactions)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -44,6 +46,11 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session whose changes commit together at the end of the block, or not at all."""
         async with self._sessions() as session:
+            if self.dialect == "sqlite":
+                # Take the write lock up front (BEGIN IMMEDIATE): a deferred transaction that reads and
+                # then writes fails at once with "database is locked" when another writer committed in
+                # between (WAL snapshot rule), whatever the busy timeout.
+                await session.connection(execution_options={"sqlite_immediate": True})
             try:
                 yield session
                 await session.commit()
@@ -59,6 +66,17 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: object) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own transaction handling cannot
+    # do BEGIN IMMEDIATE).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

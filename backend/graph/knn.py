@@ -435,11 +435,8 @@ class KnnIndex:
         out: F32 = dist.max(axis=1)
         return out
 
-    def _set_top_k(self, lists: _Lists, rows: I64, d: F32, cols: I64 | None = None) -> None:
-        """Write the k smallest finite entries of each row of ``d`` as the lists of ``rows``.
-
-        ``cols`` maps the columns of ``d`` to index rows when ``d`` holds only some of them.
-        """
+    def _set_top_k(self, lists: _Lists, rows: I64, d: F32) -> None:
+        """Write the k smallest finite entries of each row of ``d`` as the lists of ``rows``."""
         n = d.shape[1]
         k = min(self.k, n)
         if k <= 0:
@@ -456,8 +453,7 @@ class KnnIndex:
         order = np.argsort(vals, axis=1, kind="stable")
         part = np.take_along_axis(part, order, axis=1)
         vals = np.take_along_axis(vals, order, axis=1)
-        where = part if cols is None else cols[part]
-        ids = np.where(np.isfinite(vals), self._ids[where], -1)
+        ids = np.where(np.isfinite(vals), self._ids[part], -1)
         lists.ids[rows] = -1
         lists.dist[rows] = np.inf
         lists.ids[rows, :k] = ids

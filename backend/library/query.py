@@ -96,6 +96,8 @@ def _tokens(text: str) -> tuple[list[str], list[str]]:
 
 def _like(column: Any, value: str) -> ColumnElement[bool]:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # NULL → "": otherwise NOT (NULL LIKE …) is NULL and "-term" would also hide tracks without the field.
+    column = func.coalesce(column, "")
     if _DIALECT.get() == "sqlite":
         # SQLite's LIKE already ignores ASCII case; lower() on both sides only costs time.
         return column.like(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]

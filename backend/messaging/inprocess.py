@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ class InProcessBus(Bus):
     def __init__(self, *, retry_scale: float = 1.0) -> None:
         # retry_scale shortens retry delays (tests); 1.0 in production.
         self._retry_scale = retry_scale
+        # Jobs created before this moment cannot be in these queues (see worker.local.requeue_orphans).
+        self.created_at = dt.datetime.now(dt.UTC)
         self._queues: dict[WorkerKind, asyncio.Queue[_Item]] = {
             k: asyncio.Queue() for k in WORKER_KINDS
         }

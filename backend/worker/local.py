@@ -74,7 +74,11 @@ async def requeue_orphans(services: Services, bus: InProcessBus, kinds: list[Wor
     async with services.db.read() as session:
         rows = (
             await session.execute(
-                select(Job.id, Job.kind, Job.payload).where(Job.status.in_(OPEN_STATUSES))
+                select(Job.id, Job.kind, Job.payload).where(
+                    Job.status.in_(OPEN_STATUSES),
+                    # Later jobs were published on this bus, so they are in its queues already.
+                    Job.created_at < bus.created_at,
+                )
             )
         ).all()
     requeued: list[str] = []

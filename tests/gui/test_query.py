@@ -134,3 +134,25 @@ async def test_sorting_is_done_by_the_database(library: Services) -> None:
     assert [keys[i] for i in result.ids] == ["3B", "7A", "8A", "8B", "9A", "9A"]
     desc = await track_ids(library, "has:bpm", sort="bpm", descending=True)
     assert desc.ids[0] == result.ids[1]  # 138 BPM (7A) is the fastest
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["sunrise", "aurora drive", "techno", "-genre:techno -house", "100%", "bpm:>120 theory"],
+)
+async def test_in_memory_free_text_gives_the_same_tracks_in_the_same_order(
+    library: Services, query: str
+) -> None:
+    from backend.api.library import IdCache
+    from backend.library.search import SearchIndex
+
+    index = SearchIndex()
+    await index.load(library)
+    cache = IdCache()
+    in_sql = await track_ids(library, query, sort="bpm", descending=True)
+    in_memory = await track_ids(library, query, "bpm", True, index, cache)
+    assert in_memory.ids == in_sql.ids
+    again = await track_ids(
+        library, query + " a", "bpm", True, index, cache
+    )  # narrowing, cached ids
+    assert again.ids == (await track_ids(library, query + " a", sort="bpm", descending=True)).ids

@@ -109,7 +109,7 @@ def test_self_test_passes_from_the_installed_package(installed: Path, tmp_path: 
         == (installed / "usr/lib/tracktion/tracktion").resolve()
     )
     names = {c["name"]: c for c in report["checks"]}
-    for step in ("qt", "generate", "main window", "scan", "analysis", "library view"):
+    for step in ("qt", "generate", "main window", "scan", "analysis", "player", "library view"):
         assert names[step]["ok"], names[step]
     assert "3 tracks" in names["scan"]["detail"]
     assert "xcb" in names["qt"]["detail"]  # the desktop platform plugin ships, not only offscreen

@@ -17,6 +17,7 @@ CHECKS = [
     "main window",
     "scan",
     "analysis",
+    "player",
     "library view",
 ]
 

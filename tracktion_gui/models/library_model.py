@@ -63,7 +63,7 @@ class LibraryModel(QAbstractTableModel):
     def __init__(self, client: LibraryClient, parent: Any = None) -> None:
         super().__init__(parent)
         self.client = client
-        self.notation = client.settings.ui.key_notation
+        self.notation: str = client.settings.ui.key_notation
         self._ids: list[int] = []
         self._rows: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._wanted_pages: set[int] = set()

@@ -29,7 +29,7 @@ class ProgressDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 4, -2, -4)  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(2, 4, -2, -4)
         bar.minimum = 0
         bar.maximum = 100
         bar.progress = round(float(value) * 100)
