@@ -60,10 +60,9 @@ def measure(name: str, cmd: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(probes), statistics.median(walls)
 
 
-def du_mb(path: Path) -> float:
+def du_bytes(path: Path) -> int:
     """Size on disk as dpkg counts it (apparent sizes; symlinks count as links)."""
-    total = sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
-    return total / 1024 / 1024
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
 
 
 def main() -> int:
@@ -79,7 +78,8 @@ def main() -> int:
             f"no bundle at {args.bundle}: run `bash scripts/build-linux.sh` first", file=sys.stderr
         )
         return 1
-    print(f"bundle {args.bundle}: {du_mb(args.bundle):.1f} MB on disk")
+    size = du_bytes(args.bundle)
+    print(f"bundle {args.bundle}: {size / 1e6:.1f} MB ({size / 2**20:.1f} MiB) on disk")
     frozen = measure("frozen", [str(exe)], runs)
     venv = measure("venv  ", [sys.executable, str(REPO / "installer" / "entry.py")], runs)
     print(f"median frozen: window {frozen[0]:.0f} ms, process {frozen[1]:.0f} ms")

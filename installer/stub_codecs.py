@@ -66,7 +66,17 @@ def make_stubs(binaries: list[tuple[str, str, str]], work: Path) -> dict[str, st
         )
         target = work / name
         subprocess.run(
-            [cc, "-shared", "-fPIC", "-O2", "-s", f"-Wl,-soname,{name}", "-o", str(target), str(source)],
+            [
+                cc,
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-s",
+                f"-Wl,-soname,{name}",
+                "-o",
+                str(target),
+                str(source),
+            ],
             check=True,
         )
         stubs[dest] = str(target)

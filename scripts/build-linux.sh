@@ -6,8 +6,9 @@
 #
 # Outputs: dist/tracktion/ (bundle), dist/tracktion_<version>_<arch>.deb,
 #          dist/tracktion-<version>-linux-<machine>.tar.gz.
-# Environment: PYTHON (default: .venv/bin/python, else python3), DEB_COMPRESSION (xz|zstd|gzip|none;
-# default xz), TAR_COMPRESSION (gz|xz; default gz).
+# Environment: PYTHON (default: .venv/bin/python, else python3), DEB_COMPRESSION (zstd|xz|gzip|none;
+# default zstd: seconds instead of minutes for xz, and every dpkg that can run this bundle — glibc of
+# the build host or newer — reads it), TAR_COMPRESSION (gz|xz; default gz).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ if ((${#need_pkgs[@]})); then
         log "installing build tools: ${need_pkgs[*]}"
         $SUDO apt-get update -qq || true
         # appstream/desktop-file-utils only validate: a missing one warns instead of failing the build.
-        $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" \
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" \
             || echo "warning: could not install ${need_pkgs[*]}; continuing without them" >&2
     fi
 fi
@@ -87,23 +88,26 @@ if command -v appstreamcli >/dev/null; then
         || appstreamcli validate --no-net "$ROOTFS/usr/share/metainfo/$APP_ID.metainfo.xml"
 fi
 
-# Runtime dependencies: the system libraries the bundle does not carry (libc, GL, X11/xcb bits Qt
-# dlopens), found by dpkg-shlibdeps; a fixed list if it cannot resolve them (e.g. non-Debian build host).
-DEPENDS="libc6, libgl1, libegl1, libfontconfig1, libxkbcommon0, libxkbcommon-x11-0, libxcb-cursor0, libdbus-1-3"
-if command -v dpkg-shlibdeps >/dev/null; then
-    mkdir -p "$STAGE/debian"
-    printf 'Source: tracktion\n\nPackage: tracktion\nArchitecture: any\n' > "$STAGE/debian/control"
-    mapfile -t elves < <(find "$ROOTFS/usr/lib/tracktion" -type f \( -name '*.so*' -o -name tracktion \) -print)
-    # The bundle's own library folders are private: dependencies found there need no package.
-    mapfile -t private < <(printf '%s\n' "${elves[@]}" | xargs -n1 dirname | sort -u | sed 's/^/-l/')
-    if found=$(cd "$STAGE" && dpkg-shlibdeps -O --ignore-missing-info --warnings=0 \
-            "${private[@]}" "${elves[@]}" 2>"$STAGE/shlibdeps.log"); then
-        found="${found#shlibs:Depends=}"
-        [[ -n "$found" ]] && DEPENDS="$found, libxcb-cursor0"
-    else
-        echo "dpkg-shlibdeps failed (see $STAGE/shlibdeps.log); using the fixed Depends list" >&2
-    fi
-fi
+# Runtime dependencies: the system libraries some bundled ELF file needs and the bundle does not carry
+# (GL/EGL, fontconfig, xkbcommon, xcb bits Qt's plugins need …), mapped to their Debian packages on the
+# build host. (dpkg-shlibdeps does not fit a bundle that carries copies of system libraries: it pins
+# them to the host's versions, down to libc6 (<< next).) glibc itself → libc6 (>= host version).
+# Libraries missing on the build host (Qt's Wayland plugins → libwayland-*) are optional at run time:
+# Recommends lists them.
+bundle_dir="$ROOTFS/usr/lib/tracktion"
+DEPENDS="$(
+    find "$bundle_dir" -type f \( -name '*.so*' -o -name tracktion \) -print0 \
+        | xargs -0 objdump -p 2>/dev/null | awk '$1 == "NEEDED" {print $2}' | sort -u \
+        | while read -r lib; do
+            [[ -n "$(find "$bundle_dir" -name "$lib" -print -quit)" ]] && continue  # bundled
+            case "$lib" in libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*|libmvec.so.*|libutil.so.*|libresolv.so.*) continue ;; esac
+            path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|64bit/ {print $NF; exit}')"
+            [[ -z "$path" ]] && { echo "note: $lib not on this host (optional)" >&2; continue; }
+            dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1
+        done | sort -u | paste -sd, | sed 's/,/, /g'
+)"
+GLIBC="$(dpkg-query -W -f='${Version}' libc6 | sed 's/-.*//')"
+DEPENDS="libc6 (>= $GLIBC)${DEPENDS:+, $DEPENDS}, libxcb-cursor0"  # xcb-cursor: dlopened by Qt's xcb
 INSTALLED_KB=$(du -sk --apparent-size "$ROOTFS/usr" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$INSTALLED_KB/" \
     -e "s/@DEPENDS@/$DEPENDS/" installer/linux/control.in > "$ROOTFS/DEBIAN/control"
@@ -111,7 +115,7 @@ sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$INST
 DEB="$DIST/tracktion_${VERSION}_${ARCH}.deb"
 log "dpkg-deb → $DEB (installed size $((INSTALLED_KB / 1024)) MiB)"
 start=$(date +%s)
-dpkg-deb --root-owner-group -Z"${DEB_COMPRESSION:-xz}" --build "$ROOTFS" "$DEB" >/dev/null
+dpkg-deb --root-owner-group -Z"${DEB_COMPRESSION:-zstd}" --build "$ROOTFS" "$DEB" >/dev/null
 echo "packed in $(($(date +%s) - start)) s"
 dpkg-deb --info "$DEB" | sed -n '/Package:/,/Depends:/p'
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -57,35 +59,47 @@ class ArcadeDB:
 
 @pytest.fixture(scope="session")
 def arcadedb() -> Iterator[ArcadeDB]:
-    """An ArcadeDB server with the Bolt plugin on free loopback ports, one database per test run."""
+    """An ArcadeDB server with the Bolt plugin on free loopback ports, one database per test run.
+
+    It runs in a child process (tests/tools/arcadedb_server.py) so the JVM never lives in pytest's.
+    """
     try:
-        from arcadedb_embedded.server import ArcadeDBServer
+        import arcadedb_embedded  # noqa: F401
     except ImportError as exc:  # the package (and with it the bundled Java) is missing
         _missing(f"arcadedb-embedded is not installed: {exc}")
         raise
     root = tempfile.mkdtemp(prefix="tracktion-arcadedb-")
     bolt_port = _free_port()
-    server = ArcadeDBServer(
-        root_path=root,
-        root_password=ARCADE_PASSWORD,
-        config={
-            "host": "127.0.0.1",
-            "http_port": _free_port(),
-            "server_plugins": "Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
-            "bolt_port": bolt_port,
-        },
-    )
-    try:
-        server.start()
-    except Exception as exc:
-        _missing(f"ArcadeDB server did not start: {exc}")
-        raise
     name = f"graph_{RUN_ID}"
-    server.create_database(name)
+    script = Path(__file__).resolve().parents[1] / "tools" / "arcadedb_server.py"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            root,
+            ARCADE_PASSWORD,
+            str(_free_port()),
+            str(bolt_port),
+            name,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,  # ArcadeDB writes its log/ folder into the working directory
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    line = proc.stdout.readline().strip()  # blocks until the server is up or the process died
+    if line != "ready":
+        proc.kill()
+        _missing(f"ArcadeDB server did not start (exit status {proc.wait()})")
     try:
         yield ArcadeDB(f"bolt://127.0.0.1:{bolt_port}", ARCADE_PASSWORD, name)
     finally:
-        server.stop()
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
         shutil.rmtree(root, ignore_errors=True)
 
 
