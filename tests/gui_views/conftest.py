@@ -58,10 +58,7 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """The asyncio loop running on the QApplication (as in the app: qasync, started once)."""
     import qasync
 
-    from tracktion_gui.views import extra_qasync
-
     loop = qasync.QEventLoop(qapp)
-    extra_qasync.install(loop)  # PySide6 6.12: no Qt signal from worker threads (see that module)
     asyncio.set_event_loop(loop)
     yield loop
     # Joins the default executor's QThreads (asyncio.to_thread): a QThread still running when Python

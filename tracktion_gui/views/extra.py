@@ -9,8 +9,6 @@ window (and ``tracktion gui --screenshot``) never shows three empty panes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +16,6 @@ from PySide6.QtCore import QObject
 
 from backend.api import media
 from tracktion_gui.asyncutil import spawn
-from tracktion_gui.views import extra_qasync
 from tracktion_gui.views.extra_media import MediaController
 from tracktion_gui.views.graph import GraphPage
 from tracktion_gui.views.mix import MixPage
@@ -61,9 +58,6 @@ class ExtraViews:
 
 def install(window: Any) -> ExtraViews:
     """Create and register the waveform, mix and graph views on ``window`` (a MainWindow)."""
-    # Until app.py does it: keep worker threads from emitting Qt signals (PySide6 6.12 crash).
-    with contextlib.suppress(RuntimeError):
-        extra_qasync.install(asyncio.get_event_loop())
     services = window.client.services
     parent = window if isinstance(window, QObject) else None
     controller = MediaController(services, parent)
