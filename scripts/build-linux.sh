@@ -29,7 +29,8 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # --- build tools from Debian's packages, when missing ----------------------------------------------
 need_pkgs=()
 command -v dpkg-deb >/dev/null || need_pkgs+=(dpkg)
-command -v dpkg-shlibdeps >/dev/null || need_pkgs+=(dpkg-dev)
+command -v objdump >/dev/null && command -v strip >/dev/null || need_pkgs+=(binutils)
+command -v cc >/dev/null || need_pkgs+=(gcc)  # builds the video-encoder stubs (installer/stub_codecs.py)
 command -v desktop-file-validate >/dev/null || need_pkgs+=(desktop-file-utils)
 command -v appstreamcli >/dev/null || need_pkgs+=(appstream)
 if ((${#need_pkgs[@]})); then
@@ -38,7 +39,7 @@ if ((${#need_pkgs[@]})); then
     if command -v apt-get >/dev/null; then
         log "installing build tools: ${need_pkgs[*]}"
         $SUDO apt-get update -qq || true
-        # appstream/desktop-file-utils only validate: a missing one warns instead of failing the build.
+        # Validators and the stub compiler are optional: a missing one warns instead of failing the build.
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" \
             || echo "warning: could not install ${need_pkgs[*]}; continuing without them" >&2
     fi

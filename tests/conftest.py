@@ -113,7 +113,9 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
 
 
 @pytest.fixture(params=["embedded", "services"])
-async def services(request: pytest.FixtureRequest, make_settings: SettingsFactory) -> AsyncIterator[Any]:
+async def services(
+    request: pytest.FixtureRequest, make_settings: SettingsFactory
+) -> AsyncIterator[Any]:
     """The same test against both deployments: embedded (SQLite, in-process) and services (PG, RabbitMQ, Redis)."""
     from backend.services import open_services
 
@@ -127,7 +129,9 @@ async def services(request: pytest.FixtureRequest, make_settings: SettingsFactor
     request.getfixturevalue("amqp_url")
     request.getfixturevalue("redis_url")
     truncate_all(url)
-    settings = make_settings("services", services={"database_url": url}, worker={"retry_base_delay_s": 0.05})
+    settings = make_settings(
+        "services", services={"database_url": url}, worker={"retry_base_delay_s": 0.05}
+    )
     svc = await open_services(settings, migrate_schema=False)
     try:
         yield svc

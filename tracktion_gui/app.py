@@ -45,7 +45,9 @@ def run_from_cli(args: argparse.Namespace) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Tracktion")
     app.setOrganizationName("Tracktion")
-    app.setQuitOnLastWindowClosed(True)
+    # Quitting resolves run_app's quit future instead of stopping Qt's loop under a pending coroutine
+    # (that would skip the orderly shutdown and end in "Event loop stopped before Future completed").
+    app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     demo = bool(getattr(args, "demo", False))
@@ -78,7 +80,8 @@ async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: boo
             quit_future.set_result(None)
 
     app.aboutToQuit.connect(on_quit)
-    _install_signal_handlers(app)
+    app.lastWindowClosed.connect(on_quit)
+    _install_signal_handlers(on_quit)
     try:
         async with open_app_services(settings) as client:
             return await _run_window(app, client, screenshot, demo, quit_future)
@@ -214,11 +217,11 @@ def _first_run(window: Any) -> None:
     dialog.open()
 
 
-def _install_signal_handlers(app: Any) -> None:
-    # Ctrl+C in the terminal quits cleanly (the loop runs Qt, so Python signals need a nudge).
+def _install_signal_handlers(on_quit: Any) -> None:
+    # Ctrl+C / SIGTERM quit cleanly: the same path as closing the window (services drained and closed).
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, app.quit)
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, app.quit)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, on_quit)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_quit)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -557,54 +557,13 @@ async def export_cue(services: Services, track_id: int, dest: Path | None = None
     Written next to the recording (same name, ``.cue``) unless ``dest`` is given. Cues keep their fractional
     seconds, so a marker dragged in the mix view lands on the right CUE frame.
     """
-    import datetime as dt
-
     from backend.tracklists.cue import cue_sheet
-    from backend.tracklists.model import Entry, Timeline, TracklistPage
+    from backend.tracklists.service import load_applied
 
-    async with services.db.read() as session:
-        track = await session.get(Track, track_id)
-        root = await session.get(LibraryRoot, track.root_id) if track is not None else None
-        if track is None or root is None:
-            raise LookupError(f"no track with id {track_id}")
-        tracklist = await session.scalar(
-            select(Tracklist).where(Tracklist.track_id == track_id, Tracklist.status == "applied")
-        )
-        if tracklist is None:
-            raise LookupError("this recording has no applied tracklist to export")
-        rows = (
-            await session.scalars(
-                select(TracklistEntry)
-                .where(TracklistEntry.tracklist_id == tracklist.id)
-                .order_by(TracklistEntry.ordinal)
-            )
-        ).all()
-        audio = Path(root.path) / track.rel_path
-        entries = tuple(
-            Entry(
-                position=r.position,
-                cue_s=cast(Any, r.cue_s),  # float on purpose: frame precision for user cues
-                artist=r.artist or "",
-                title=r.title or "",
-                label=r.label,
-                with_previous=bool(r.with_previous),
-                is_id=bool(r.is_id),
-            )
-            for r in rows
-        )
-        try:
-            date = dt.date.fromisoformat(tracklist.date) if tracklist.date else None
-        except ValueError:
-            date = None
-        page = TracklistPage(
-            title=tracklist.title or track.title or audio.stem,
-            djs=tuple(str(d) for d in tracklist.djs or ()),
-            date=date,
-            genres=tuple(str(g) for g in tracklist.genres or ()),
-            url=tracklist.url,
-            short_id=None,
-            timelines=(Timeline(tracklist.timeline_name, None, entries),),
-        )
+    try:
+        page, audio = await load_applied(services, track_id)
+    except LookupError as exc:
+        raise LookupError(f"this recording has no applied tracklist to export ({exc})") from None
     sheet = cue_sheet(page, page.timelines[0], audio)
     target = dest or audio.with_suffix(".cue")
     await asyncio.to_thread(write_text_atomic, target, sheet.text)

@@ -43,7 +43,7 @@ class Alignment:
     reason: str | None = None
 
     @property
-    def cues(self) -> list[tuple[Entry, int]]:
+    def cues(self) -> list[tuple[Entry, float]]:
         """(entry, cue) for every entry that now has a cue, in order."""
         return [(e, e.cue_s) for e in self.timeline.entries if e.cue_s is not None]
 

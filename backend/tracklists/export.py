@@ -15,9 +15,9 @@ BACKLINK = "Please set a backlink to keep the tracklist up-to-date: "
 SHORT_URL = "https://1001.tl/"
 
 
-def format_cue(seconds: int) -> str:
+def format_cue(seconds: float) -> str:
     """``mm:ss`` below an hour, ``h:mm:ss`` from an hour on (the site's two cue styles)."""
-    hours, rest = divmod(seconds, 3600)
+    hours, rest = divmod(int(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"

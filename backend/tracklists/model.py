@@ -38,7 +38,8 @@ class Entry:
     """One main row of a tracklist ("w/" rows are entries with ``with_previous``)."""
 
     position: int | None
-    cue_s: int | None
+    # Whole seconds as the site gives them; a cue the user dragged in the app keeps its fraction.
+    cue_s: float | None
     artist: str
     title: str  # as displayed, including the remix/edit suffix
     remix: str | None = None

@@ -344,7 +344,7 @@ async def load_applied(services: Services, track_id: int) -> tuple[TracklistPage
     entries = tuple(
         Entry(
             position=r.position,
-            cue_s=None if r.cue_s is None else round(r.cue_s),
+            cue_s=r.cue_s,  # fractions kept: a dragged cue lands on its CUE frame
             artist=r.artist or "",
             title=r.title or "",
             label=r.label,
