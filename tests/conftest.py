@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,26 +113,26 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
     return factory
 
 
-@pytest.fixture(params=["embedded", "services"])
-async def services(
-    request: pytest.FixtureRequest, make_settings: SettingsFactory
+@asynccontextmanager
+async def open_deployment(
+    request: pytest.FixtureRequest, make_settings: SettingsFactory, mode: str, **sections: Any
 ) -> AsyncIterator[Any]:
-    """The same test against both deployments: embedded (SQLite, in-process) and services (PG, RabbitMQ, Redis)."""
+    """Services of one deployment with extra settings ``sections``; services mode gets a clean database,
+    its own queue and key prefixes, and removes them afterwards."""
     from backend.services import open_services
 
-    if request.param == "embedded":
-        settings = make_settings("embedded", worker={"retry_base_delay_s": 0.05})
-        svc = await open_services(settings)
-        yield svc
-        await svc.close()
+    if mode == "embedded":
+        svc = await open_services(make_settings("embedded", **sections))
+        try:
+            yield svc
+        finally:
+            await svc.close()
         return
     url = request.getfixturevalue("pg_url")
     request.getfixturevalue("amqp_url")
     request.getfixturevalue("redis_url")
     truncate_all(url)
-    settings = make_settings(
-        "services", services={"database_url": url}, worker={"retry_base_delay_s": 0.05}
-    )
+    settings = make_settings("services", services={"database_url": url}, **sections)
     svc = await open_services(settings, migrate_schema=False)
     try:
         yield svc
@@ -139,3 +140,14 @@ async def services(
         await svc.bus.delete_topology()  # type: ignore[attr-defined]
         await svc.cache.clear_prefix()  # type: ignore[attr-defined]
         await svc.close()
+
+
+@pytest.fixture(params=["embedded", "services"])
+async def services(
+    request: pytest.FixtureRequest, make_settings: SettingsFactory
+) -> AsyncIterator[Any]:
+    """The same test against both deployments: embedded (SQLite, in-process) and services (PG, RabbitMQ, Redis)."""
+    async with open_deployment(
+        request, make_settings, request.param, worker={"retry_base_delay_s": 0.05}
+    ) as svc:
+        yield svc

@@ -44,6 +44,11 @@ def run_from_cli(args: argparse.Namespace) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Tracktion")
+    icon = _icon_path()
+    if icon is not None:
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     app.setOrganizationName("Tracktion")
     # Quitting resolves run_app's quit future instead of stopping Qt's loop under a pending coroutine
     # (that would skip the orderly shutdown and end in "Event loop stopped before Future completed").
@@ -215,6 +220,16 @@ def _first_run(window: Any) -> None:
 
     dialog.finished.connect(done)
     dialog.open()
+
+
+def _icon_path() -> Path | None:
+    """The app icon: in the frozen bundle (sys._MEIPASS) or the source tree's resources/."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1]))
+    for name in ("tracktion.png", "tracktion.svg"):
+        path = base / "resources" / "icons" / name
+        if path.exists():
+            return path
+    return None
 
 
 def _install_signal_handlers(on_quit: Any) -> None:

@@ -18,10 +18,10 @@ from backend.audio.encode import write_tags
 from backend.catalog.own_writes import expect_write
 from backend.catalog.watcher import Watcher
 from backend.messaging.contracts import Envelope
-from backend.services import Services, open_services
+from backend.services import Services
 from backend.worker.local import local_workers
 from tests.catalog.conftest import MakeAudio, root_row, track_at, tracks
-from tests.conftest import SettingsFactory, truncate_all
+from tests.conftest import SettingsFactory, open_deployment
 
 pytestmark = pytest.mark.services
 
@@ -35,24 +35,8 @@ async def fast_services(
 ) -> AsyncIterator[Services]:
     """Like the shared ``services`` fixture, with a short settle window so watch tests run quickly."""
     common: dict[str, Any] = {"library": FAST, "worker": {"retry_base_delay_s": 0.05}}
-    if request.param == "embedded":
-        svc = await open_services(make_settings("embedded", **common))
+    async with open_deployment(request, make_settings, request.param, **common) as svc:
         yield svc
-        await svc.close()
-        return
-    url = request.getfixturevalue("pg_url")
-    request.getfixturevalue("amqp_url")
-    request.getfixturevalue("redis_url")
-    truncate_all(url)
-    svc = await open_services(
-        make_settings("services", services={"database_url": url}, **common), migrate_schema=False
-    )
-    try:
-        yield svc
-    finally:
-        await svc.bus.delete_topology()  # type: ignore[attr-defined]
-        await svc.cache.clear_prefix()  # type: ignore[attr-defined]
-        await svc.close()
 
 
 @asynccontextmanager

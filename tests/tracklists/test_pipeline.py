@@ -23,13 +23,13 @@ from backend.db.models import (
     TracklistEntry,
 )
 from backend.messaging.contracts import RecordingAnalyzed, TracklistRequested, new
-from backend.services import Services, open_services
+from backend.services import Services
 from backend.tracklists.cue import cue_sheet, parse_cue
 from backend.tracklists.search import build_query
 from backend.tracklists.service import load_applied
 from backend.worker.jobs import add_jobs_for, job_id_for
 from backend.worker.local import local_workers, wait_for_job
-from tests.conftest import truncate_all
+from tests.conftest import open_deployment
 from tests.tracklists.conftest import SEARCH_30, TRACKLIST_PATHS, FakeSite, page
 
 AFRO_PATH, ARMIN_PATH, BICEP_PATH, BLOCKED_PATH = list(TRACKLIST_PATHS)
@@ -64,23 +64,8 @@ async def deployment(
         "tracklists": {"base_url": site.base_url, "min_interval_s": 0.05},
         "worker": {"retry_base_delay_s": 0.05, "max_attempts": 2},
     }
-    if request.param == "embedded":
-        svc = await open_services(make_settings("embedded", **sections))
+    async with open_deployment(request, make_settings, request.param, **sections) as svc:
         yield svc
-        await svc.close()
-        return
-    url = request.getfixturevalue("pg_url")
-    request.getfixturevalue("amqp_url")
-    request.getfixturevalue("redis_url")
-    truncate_all(url)
-    settings = make_settings("services", services={"database_url": url}, **sections)
-    svc = await open_services(settings, migrate_schema=False)
-    try:
-        yield svc
-    finally:
-        await svc.bus.delete_topology()  # type: ignore[attr-defined]
-        await svc.cache.clear_prefix()  # type: ignore[attr-defined]
-        await svc.close()
 
 
 async def add_recording(
