@@ -29,6 +29,11 @@ BINDINGS: dict[WorkerKind, tuple[str, ...]] = {
     ),
 }
 
+# Kinds whose messages must be applied one at a time, in order: a file moved between roots arrives as a
+# deletion and a creation, and handling both at once can undo the move (the heavy reading and hashing of a
+# scan is parallel inside the handler anyway). Run a single worker process of these kinds.
+ORDERED_KINDS: frozenset[WorkerKind] = frozenset({"catalog"})
+
 # Delay steps for retries; a retry waits in the smallest step that is at least the backoff asked for.
 RETRY_DELAYS_S: tuple[int, ...] = (1, 5, 30, 120, 600)
 

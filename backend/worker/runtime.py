@@ -35,7 +35,7 @@ from backend.messaging.contracts import (
     decode,
     encode,
 )
-from backend.messaging.topology import WorkerKind
+from backend.messaging.topology import ORDERED_KINDS, WorkerKind
 from backend.worker.errors import JobCancelled, PermanentError, TransientError
 from backend.worker.jobs import add_jobs_for, job_id_for, job_title
 
@@ -181,7 +181,7 @@ class Worker:
         self.kind = kind
         self.handlers = handlers if handlers is not None else load_handlers(kind)
         cfg = services.settings.worker
-        self.concurrency = concurrency or cfg.concurrency
+        self.concurrency = concurrency or (1 if kind in ORDERED_KINDS else cfg.concurrency)
         self.timeout_s = cfg.job_timeout_s
         self.max_attempts = cfg.max_attempts
         self.name = f"{kind}@{socket.gethostname()}:{os.getpid()}"
