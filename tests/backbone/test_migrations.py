@@ -21,19 +21,26 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def downgrade_to_base(url: str) -> None:
+    """Run every migration's downgrade, newest first."""
+    from alembic import command
+
+    engine = migrate.make_sync_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg = migrate.alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lib.sqlite3'}"
     migrate.upgrade(url)
     assert _tables(url) == set(Base.metadata.tables)
     migrate.upgrade(url, "head")  # idempotent
-    engine = migrate.make_sync_engine(url)
-    with engine.begin() as conn:
-        from alembic import command
-
-        cfg = migrate.alembic_config(url)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
-    engine.dispose()
+    downgrade_to_base(url)
     assert _tables(url) == set()
     migrate.upgrade(url)
     assert _tables(url) == set(Base.metadata.tables)
@@ -49,14 +56,7 @@ def test_postgres_upgrade_downgrade_upgrade() -> None:
     try:
         migrate.upgrade_locked(url)
         assert _tables(url) == set(Base.metadata.tables)
-        engine = migrate.make_sync_engine(url)
-        with engine.begin() as conn:
-            from alembic import command
-
-            cfg = migrate.alembic_config(url)
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "base")
-        engine.dispose()
+        downgrade_to_base(url)
         assert _tables(url) == set()
         migrate.upgrade_locked(url)
         assert _tables(url) == set(Base.metadata.tables)
