@@ -33,8 +33,9 @@ from mutagen.mp4 import MP4
 from backend.library import tagmaps
 
 EDITABLE_FIELDS = tagmaps.EDITABLE_FIELDS
-# mtime is compared with a little slack: some filesystems round it.
-MTIME_SLACK_S = 0.001
+# mtime is compared with a slack of 1 µs: enough for the float round trip through the database (a float
+# holds today's epoch seconds to ~0.25 µs), small enough to see a change made a millisecond after our read.
+MTIME_SLACK_S = 1e-6
 
 
 class TagWriteError(RuntimeError):
