@@ -103,6 +103,9 @@ def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
                 # Simulated network latency so overlapping requests would be visible.
                 time.sleep(site.latency_s)
             status, payload, extra = self._answer(method, body)
+            # "ended" is the moment the answer starts going out, as the site sees it. Stamping it after
+            # the write let a server thread descheduled on a busy machine record an end later than the
+            # client's own, so a correct client seemed to come back too early.
             hit = Hit(
                 method, self.path, started, time.monotonic(), dict(self.headers), body, status
             )
@@ -116,7 +119,6 @@ def _handler(site: FakeSite) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-            hit.ended = time.monotonic()
 
         def _answer(self, method: str, body: str) -> tuple[int, bytes, dict[str, str]]:
             html = {"Content-Type": "text/html; charset=utf-8"}
