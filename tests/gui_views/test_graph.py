@@ -59,6 +59,13 @@ def test_graph_shows_the_selected_tracks_neighbours(
     assert all(reason in tip for reason in first.reasons)
     # Suggestions are listed beside the graph.
     assert graph.side.suggestion_list.count() > 0
+    # Names never print over each other; the selected track is always named.
+    boxes = [label.sceneBoundingRect() for label in graph.labels]
+    assert boxes and any(label.toPlainText().startswith("Ava Lund") for label in graph.labels), (
+        "the centre is not labelled"
+    )
+    for i, box in enumerate(boxes):
+        assert not any(box.intersects(other) for other in boxes[i + 1 :])
     # Toggling an edge kind hides its lines.
     kind = first.kind
     graph.toggles[kind].setChecked(False)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +32,7 @@ from backend.api import media
 from backend.graph.port import SetPath, Suggestion, TrackNode
 from backend.services import Services
 from tracktion_gui.views.extra_tasks import LatestTask, TaskSet
-from tracktion_gui.views.graph_layout import force_layout, rings
+from tracktion_gui.views.graph_layout import force_layout, non_overlapping, rings
 from tracktion_gui.views.graph_side import GraphSidePanel, node_text
 from tracktion_gui.views.graph_style import EDGE_PENS, node_brushes, node_sizes
 
@@ -259,31 +260,54 @@ class GraphPage(QWidget):
             pos=pos, size=sizes, brush=brushes, data=[n.id for n in self.nodes],
             pen=[pg.mkPen("#ffffff" if n.id == self.centre else "#000000", width=1.5) for n in self.nodes],
         )  # fmt: skip
-        for label in self.labels:
-            self.plot.removeItem(label)
-        self.labels = []
-        # Label the centre, the path and (when not too many) the centre's direct neighbours.
-        direct = {x.source for x in self.links if x.target == self.centre}
-        direct |= {x.target for x in self.links if x.source == self.centre}
-        named = set(path_ids) | {self.centre} | (direct if len(direct) <= 16 else set())
-        for i, node in enumerate(self.nodes):
-            if len(self.nodes) <= 24 or node.id in named:
-                label = pg.TextItem(
-                    node_text(node, short=True), color="#dddddd", anchor=(0.5, -0.4)
-                )
-                label.setPos(float(pos[i, 0]), float(pos[i, 1]))
-                self.plot.addItem(label)
-                self.labels.append(label)
         # The selected track in the middle of the view, whatever the shape of its neighbourhood.
         reach = float(np.abs(pos).max()) * 1.15 if len(pos) else 1.0
         self.plot.getPlotItem().getViewBox().setRange(
             xRange=(-reach, reach), yRange=(-reach, reach), padding=0.05
         )
+        self._draw_labels(path_ids)
         self.side.refresh_names({n.id: node_text(n, short=True) for n in self.nodes})
         counts = {k: sum(1 for x in self.links if x.kind == k) for k in EDGE_PENS}
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.status.setText(f"{len(self.nodes)} tracks · {summary}")
         self.drawn.emit()
+
+    def _draw_labels(self, path_ids: list[int]) -> None:
+        """Name the nodes, most important first (centre, path, strongest links), never one over another."""
+        for label in self.labels:
+            self.plot.removeItem(label)
+        self.labels = []
+        strength: dict[int, float] = {}
+        for x in self.links:
+            if self.centre in (x.source, x.target):
+                other = x.target if x.source == self.centre else x.source
+                strength[other] = max(strength.get(other, 0.0), x.score)
+        on_path = set(path_ids)
+        order = sorted(
+            range(len(self.nodes)),
+            key=lambda i: (
+                self.nodes[i].id != self.centre,
+                self.nodes[i].id not in on_path,
+                -strength.get(self.nodes[i].id, -1.0),
+            ),
+        )
+        texts = [node_text(self.nodes[i], short=True) for i in order]
+        vb = self.plot.getPlotItem().getViewBox()
+        metrics = QFontMetrics(self.font())
+        rects = []
+        for i, text in zip(order, texts, strict=True):
+            at = vb.mapViewToScene(QPointF(*map(float, self.positions[i])))
+            width, height = metrics.horizontalAdvance(text) + 4, metrics.height() + 2
+            # Matches the TextItem anchor below: centred under the node.
+            rects.append((at.x() - width / 2, at.y() + 0.4 * height, width, height))
+        for j in non_overlapping(rects):
+            i = order[j]
+            label = pg.TextItem(
+                texts[j], color="#e6e6e6", anchor=(0.5, -0.4), fill=pg.mkBrush(21, 22, 26, 190)
+            )
+            label.setPos(float(self.positions[i, 0]), float(self.positions[i, 1]))
+            self.plot.addItem(label)
+            self.labels.append(label)
 
     def reasons_for(self, track_id: int) -> list[str]:
         """What links ``track_id`` to the centre (for the hover text)."""
