@@ -93,7 +93,7 @@ class GraphPage(QWidget):
         for kind, box in self.toggles.items():
             box.setChecked(True)
             box.toggled.connect(lambda on, k=kind: self.edge_items[k].setVisible(on))
-        self.colour_by.currentTextChanged.connect(lambda _t: self._draw())
+        self.colour_by.currentTextChanged.connect(self._colour_by_changed)
         self.status = QLabel("Select a track to see what goes with it")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by"))
@@ -141,12 +141,20 @@ class GraphPage(QWidget):
         ):
             self._refresh.start()
 
+    def _colour_by_changed(self, by: str) -> None:
+        # Communities are only loaded for colouring by them (a whole-graph pass on big libraries).
+        if by == "cluster" and self.hood is not None and not self.hood.clusters:
+            self._reload()
+        else:
+            self._draw()
+
     def _reload(self) -> None:
         if self.centre >= 0:
             self.load.start(self._load(self.centre))
 
     async def _load(self, track_id: int) -> None:
-        hood = await media.load_neighbourhood(self.services, track_id)
+        by_cluster = self.colour_by.currentText() == "cluster"
+        hood = await media.load_neighbourhood(self.services, track_id, with_clusters=by_cluster)
         suggestions = await media.load_suggestions(self.services, track_id)
         nodes = list(hood.nodes)
         if not any(n.id == track_id for n in nodes):
