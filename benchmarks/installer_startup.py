@@ -10,9 +10,11 @@ fresh, empty home — first launch: database created and migrated, no caches. Fi
 - cpu: user + system CPU seconds of the process (less noisy than wall time on a loaded machine).
 
 Baseline in the same run: ``python installer/entry.py`` from the venv (the same code, not frozen). Also
-reports the bundle's size on disk. ``--venv-only`` measures the venv alone (no bundle needed).
+reports the bundle's size on disk. ``--venv-only`` measures the venv alone (no bundle needed);
+``--existing`` measures later launches in one home (a current library) instead of first launches.
 
     python benchmarks/installer_startup.py [--bundle dist/tracktion] [--runs 5] [--quick] [--venv-only]
+                                           [--existing]
 
 "Cold" is cold for the app (new home, nothing cached by Tracktion); the OS page cache is not dropped
 (that needs root and would disturb other work on the machine), so the first run of a session, after the
@@ -68,14 +70,18 @@ def run_once(cmd: list[str], home: Path) -> dict[str, float]:
     return {"window": window, "ready": ready, "process": wall, "cpu": cpu_ms}
 
 
-def measure(name: str, cmd: list[str], runs: int) -> dict[str, float]:
-    """Median figures over ``runs`` first launches, each in a new home."""
+def measure(name: str, cmd: list[str], runs: int, *, existing: bool = False) -> dict[str, float]:
+    """Median figures over ``runs`` launches: each in a new home, or (``existing``) all in one home
+    created by an uncounted first launch (a current library: nothing to migrate)."""
     runs_figures = []
-    for i in range(runs):
-        with tempfile.TemporaryDirectory(prefix="tracktion-bench-") as tmp:
-            figures = run_once(cmd, Path(tmp))
-        runs_figures.append(figures)
-        print(f"  {name} run {i + 1}: {_line(figures)}")
+    with tempfile.TemporaryDirectory(prefix="tracktion-bench-") as shared:
+        if existing:
+            run_once(cmd, Path(shared))
+        for i in range(runs):
+            with tempfile.TemporaryDirectory(prefix="tracktion-bench-") as tmp:
+                figures = run_once(cmd, Path(shared if existing else tmp))
+            runs_figures.append(figures)
+            print(f"  {name} run {i + 1}: {_line(figures)}")
     return {k: statistics.median(f[k] for f in runs_figures) for k in FIGURES}
 
 
@@ -97,11 +103,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 runs each")
     parser.add_argument("--venv-only", action="store_true", help="the app from the venv only")
+    parser.add_argument(
+        "--existing", action="store_true", help="later launches in one home instead of first ones"
+    )
     args = parser.parse_args()
     runs = 2 if args.quick else args.runs
     venv_cmd = [sys.executable, str(REPO / "installer" / "entry.py")]
     if args.venv_only:
-        venv = measure("venv  ", venv_cmd, runs)
+        venv = measure("venv  ", venv_cmd, runs, existing=args.existing)
         print(f"median venv:   {_line(venv)}")
         return 0
     exe = args.bundle / ("tracktion.exe" if os.name == "nt" else "tracktion")
@@ -112,8 +121,8 @@ def main() -> int:
         return 1
     size = du_bytes(args.bundle)
     print(f"bundle {args.bundle}: {size / 1e6:.1f} MB ({size / 2**20:.1f} MiB) on disk")
-    frozen = measure("frozen", [str(exe)], runs)
-    venv = measure("venv  ", venv_cmd, runs)
+    frozen = measure("frozen", [str(exe)], runs, existing=args.existing)
+    venv = measure("venv  ", venv_cmd, runs, existing=args.existing)
     print(f"median frozen: {_line(frozen)}")
     print(f"median venv:   {_line(venv)}")
     print(
