@@ -165,10 +165,29 @@ def format_status(report: dict[str, Any]) -> str:
     lines.append(
         "jobs: " + (", ".join(f"{k} {v}" for k, v in sorted(report["jobs"].items())) or "none")
     )
+    live = [w for w in report["workers"] if w["state"] != "stopped"]
+    stopped = [w for w in report["workers"] if w["state"] == "stopped"]
     if report["workers"]:
         lines.append("workers:")
-        for w in report["workers"]:
-            lines.append(
-                f"  {w['name']:<40} {w['state']:<8} beat {w['last_beat_s_ago']} s ago, done {w['jobs_done']}"
-            )
+    for w in live:
+        lines.append(
+            f"  {w['name']:<40} {w['state']:<8} beat {w['last_beat_s_ago']} s ago, done {w['jobs_done']}"
+        )
+    if stopped:
+        # Every embedded run of the app or a command leaves one record per worker kind: one line for all.
+        latest = min(w["last_beat_s_ago"] for w in stopped)
+        done = sum(w["jobs_done"] for w in stopped)
+        lines.append(
+            f"  {len(stopped)} stopped (the last {_ago(latest)} ago; {done} jobs done between them)"
+        )
     return "\n".join(lines)
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

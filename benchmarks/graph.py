@@ -127,6 +127,37 @@ async def seed_store(
     return db, store, time.perf_counter() - t0
 
 
+async def communities(store: EmbeddedGraphStore, db_file: Path) -> None:
+    """clusters() (what colouring the graph view by community costs) and how long it stalls the loop.
+
+    Baseline: reading the same edges with bare sqlite3 (the floor of any whole-graph pass).
+    """
+    t = time.perf_counter()
+    with sqlite3.connect(db_file) as con:
+        edges = con.execute("SELECT source_id, target_id, score FROM graph_edges").fetchall()
+    read_s = time.perf_counter() - t
+    stalls: list[float] = []
+    running = True
+
+    async def ticker() -> None:
+        while running:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            stalls.append(time.perf_counter() - before - 0.01)
+
+    tick = asyncio.create_task(ticker())
+    t, cpu = time.perf_counter(), time.process_time()
+    found = await store.clusters()
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    running = False
+    await tick
+    print(
+        f"communities: {len(found)} over {len(edges)} edges in {wall:.2f} s wall / {cpu:.2f} s CPU "
+        f"({wall / read_s:.1f}x a bare sqlite3 read of the edges, {read_s:.2f} s); "
+        f"event loop stalled at most {max(stalls) * 1000:.0f} ms (p99 {pct(stalls, 99) * 1000:.0f} ms)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -227,6 +258,7 @@ async def main() -> None:
             f"6-step path: p50 {pct(paths, 50) * 1000:.0f} ms, p95 {pct(paths, 95) * 1000:.0f} ms "
             f"(goal ≤ 200 ms), found for {found}/{len(paths)} pairs of similar tempo"
         )
+        await communities(store, Path(tmp) / "bench.sqlite3")
         await db.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak_mb:.0f} MB")

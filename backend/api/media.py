@@ -429,13 +429,7 @@ async def load_mix(services: Services, track_id: int) -> MixInfo:
         applied = next((t for t in lists if t.status == "applied"), None)
         mix = None
         if applied is not None:
-            rows = (
-                await session.scalars(
-                    select(TracklistEntry)
-                    .where(TracklistEntry.tracklist_id == applied.id)
-                    .order_by(TracklistEntry.ordinal)
-                )
-            ).all()
+            rows = await applied.awaitable_attrs.entries
             mix = MixTracklist(
                 applied.id,
                 applied.title or "",

@@ -40,9 +40,18 @@ class Neighbourhood:
 
 
 async def load_neighbourhood(
-    services: Services, track_id: int, depth: int = 2, limit: int = 40
+    services: Services,
+    track_id: int,
+    depth: int = 2,
+    limit: int = 40,
+    *,
+    with_clusters: bool = False,
 ) -> Neighbourhood:
-    """The subgraph around a track (tracks only), with reasons on the centre's edges and clusters."""
+    """The subgraph around a track (tracks only), with reasons on the centre's edges.
+
+    ``with_clusters`` adds the community of each track: a pass over the whole graph (seconds for a
+    100k-track library, cached by the store), so only when the view colours by cluster.
+    """
     from backend.graph.port import EDGE_KINDS
 
     store = await services.graph()
@@ -67,7 +76,7 @@ async def load_neighbourhood(
         if (*pair, n.kind) not in links and (pair[1], pair[0], n.kind) not in links:
             links[(*pair, n.kind)] = GraphLinkView(*pair, n.kind, float(n.score), tuple(n.reasons))
     clusters: dict[int, int] = {}
-    for cluster in await store.clusters():
+    for cluster in await store.clusters() if with_clusters else ():
         for tid in cluster.track_ids:
             if tid in nodes:
                 clusters[tid] = cluster.id

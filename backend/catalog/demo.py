@@ -4,7 +4,8 @@ Everything comes from ``backend.audio.synth`` with fixed seeds, so the library i
 is ground truth for analysis and tracklist tests. To stay fast (a few seconds), each track renders a few
 bars once and tiles them; the mix is streamed block by block (never the whole 20 minutes in memory) and
 encoded as FLAC, the quickest encoder. ``demo.json`` in the folder lists what was written and the mix's
-tracklist with cue times.
+tracklist with cue times; the mix also gets a CUE sheet beside it, as a DJ's own recordings often have,
+so the demo shows a mix with its tracklist (and the graph its transitions) without any network.
 """
 
 from __future__ import annotations
@@ -91,6 +92,24 @@ def _mix_blocks(
         yield np.clip(seg * 0.9, -1.0, 1.0)
 
 
+def _write_cue_sheet(mix_path: Path, cues: list[float]) -> Path:
+    """The mix's tracklist as a CUE sheet next to it (the tracklists worker imports it)."""
+    from backend.tracklists.cue import cue_sheet
+    from backend.tracklists.model import Entry, Timeline, TracklistPage
+
+    entries = tuple(
+        Entry(position=i + 1, cue_s=cue, artist=t.artist, title=t.title)
+        for i, (cue, t) in enumerate(zip(cues, TRACKS, strict=True))
+    )
+    page = TracklistPage(
+        title="Tracktion Demo Mix", djs=("Tracktion DJs",), date=None, genres=("DJ Mix",),
+        url=None, short_id=None, timelines=(Timeline(None, None, entries),),
+    )  # fmt: skip
+    sheet = mix_path.with_suffix(".cue")
+    sheet.write_text(cue_sheet(page, page.timelines[0], mix_path).text, encoding="utf-8")
+    return sheet
+
+
 def write_demo_library(directory: str | Path, *, with_mix: bool = True) -> list[Path]:
     """Write the demo tracks (and the mix) into ``directory``; returns the files written."""
     out = Path(directory)
@@ -126,12 +145,15 @@ def write_demo_library(directory: str | Path, *, with_mix: bool = True) -> list[
         })  # fmt: skip
         written.append(mix_path)
         step = section - CROSSFADE_S
+        duration_s = round(len(loops) * step + CROSSFADE_S, 3)
+        cues = [round(i * step, 3) for i in range(len(TRACKS))]
         manifest["mix"] = {
             "path": str(mix_path.relative_to(out)),
-            "duration_s": round(len(loops) * step + CROSSFADE_S, 3),
+            "duration_s": duration_s,
+            "cue_sheet": str(_write_cue_sheet(mix_path, cues).relative_to(out)),
             "tracklist": [
-                {"cue_s": round(i * step, 3), "artist": t.artist, "title": t.title}
-                for i, t in enumerate(TRACKS)
+                {"cue_s": cue, "artist": t.artist, "title": t.title}
+                for cue, t in zip(cues, TRACKS, strict=True)
             ],
         }
     (out / "demo.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

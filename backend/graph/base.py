@@ -7,6 +7,7 @@ An adapter implements ``_expand`` (edges touching some tracks), ``_track_nodes``
 from __future__ import annotations
 
 import abc
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -54,8 +55,8 @@ class StoreBase(abc.ABC):
         """Properties of the tracks in ``ids`` that are in the graph."""
 
     @abc.abstractmethod
-    async def _cluster_edges(self) -> list[tuple[int, int, float]]:
-        """Every track-to-track edge as (source, target, score)."""
+    async def _cluster_edges(self) -> alg.EdgeArrays:
+        """Every track-to-track edge: sources, targets and scores as three arrays."""
 
     async def subgraph(self, track_id: int, depth: int = 2, limit: int = 100) -> Subgraph:
         """Tracks within ``depth`` hops (at most ``limit``, nearest first) with their entity nodes."""
@@ -136,7 +137,9 @@ class StoreBase(abc.ABC):
         now = time.monotonic()
         if self._clusters is not None and now - self._clusters[0] < CLUSTERS_TTL_S:
             return list(self._clusters[1])
-        groups = alg.label_propagation(await self._cluster_edges())
+        edges = await self._cluster_edges()
+        # Seconds of CPU for a 100k-track library: off the event loop (the app's GUI thread runs it).
+        groups = await asyncio.to_thread(alg.communities, *edges)
         result = [Cluster(i, tuple(g)) for i, g in enumerate(groups)]
         self._clusters = (now, result)
         return list(result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,7 @@ from backend.graph.port import (
 )
 
 CHUNK = 500  # ids per IN (...) list: well below SQLite's bound-parameter limit
+STREAM_ROWS = 500  # rows per slice of a whole-graph read (a few ms of the event loop each)
 PLAYED_IN = "played_in"
 
 
@@ -308,14 +310,21 @@ class EmbeddedGraphStore(StoreBase):
                     out[row[0]] = TrackNode(*row)
         return out
 
-    async def _cluster_edges(self) -> list[tuple[int, int, float]]:
+    async def _cluster_edges(self) -> alg.EdgeArrays:
+        parts: list[alg.EdgeArrays] = []
         async with self.db.read() as session:
-            rows = await session.execute(
+            result = await session.stream(
                 select(GraphEdge.source_id, GraphEdge.target_id, GraphEdge.score).where(
                     GraphEdge.kind.in_(list(EDGE_KINDS))
                 )
             )
-            return [(int(s), int(t), float(w)) for s, t, w in rows]
+            # Millions of rows in a big library: in slices, so the event loop (the app's GUI) keeps going.
+            async for rows in result.partitions(STREAM_ROWS):
+                parts.append(alg.edge_arrays(rows))
+        if not parts:
+            return alg.edge_arrays(())
+        src, dst, score = zip(*parts, strict=True)
+        return np.concatenate(src), np.concatenate(dst), np.concatenate(score)
 
 
 __all__ = ["EmbeddedGraphStore", "transition_reason", "transition_score"]

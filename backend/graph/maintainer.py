@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import GraphSettings
-from backend.db.models import AnalysisResult, Track, Tracklist, TracklistEntry
+from backend.db.models import AnalysisResult, Track, Tracklist
 from backend.db.session import Database
 from backend.graph.edges import edges_for
 from backend.graph.knn import KnnIndex, TrackPoint
@@ -179,13 +179,7 @@ class GraphMaintainer:
             tracklist = await session.get(Tracklist, tracklist_id)
             if tracklist is None or tracklist.status != "applied":
                 return []
-            entries = (
-                await session.scalars(
-                    select(TracklistEntry)
-                    .where(TracklistEntry.tracklist_id == tracklist_id)
-                    .order_by(TracklistEntry.ordinal)
-                )
-            ).all()
+            entries = await tracklist.awaitable_attrs.entries
             ids = [e.linked_track_id for e in entries]
             wanted = {i for i in ids if i is not None} | {recording_id}
             tracks = (await session.scalars(select(Track).where(Track.id.in_(wanted)))).all()

@@ -316,11 +316,9 @@ class Neo4jGraphStore(StoreBase):
                 out[node.id] = node
         return out
 
-    async def _cluster_edges(self) -> list[tuple[int, int, float]]:
-        return [
-            (int(r["source"]), int(r["target"]), float(r["score"]))
-            for r in await self._read(cypher.CLUSTER_EDGES, {})
-        ]
+    async def _cluster_edges(self) -> alg.EdgeArrays:
+        records = await self._read(cypher.CLUSTER_EDGES, {})
+        return alg.edge_arrays((r["source"], r["target"], r["score"]) for r in records)
 
 
 __all__ = ["Dialect", "Neo4jGraphStore"]

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import socket
 import time
 import urllib.robotparser
 from dataclasses import dataclass
@@ -172,7 +173,7 @@ class TracklistsClient:
             try:
                 response = await self._http.request(method, path, headers=headers, data=data)
             except httpx.HTTPError as exc:
-                raise FetchError(f"could not fetch {self._absolute(path)}: {exc}") from exc
+                raise FetchError(unreachable(self._absolute(path), exc)) from exc
             finally:
                 self.requests_made += 1
         await self._check_blocked(path, response)
@@ -256,7 +257,7 @@ class TracklistsClient:
         try:
             response = await self._http.get("/robots.txt")
         except httpx.HTTPError as exc:
-            raise FetchError(f"could not read robots.txt: {exc}") from exc
+            raise FetchError(unreachable(self._absolute("/robots.txt"), exc)) from exc
         finally:
             self.requests_made += 1
             await self._mark_request_done()
@@ -335,6 +336,25 @@ class _Turn:
             await self._client._mark_request_done()
         finally:
             await self._lock.__aexit__(*exc)
+
+
+def unreachable(url: str, exc: httpx.HTTPError) -> str:
+    """Why ``url`` could not be fetched, in words a user can act on (shown on the failed job)."""
+    host = httpx.URL(url).host
+    causes = []
+    cause: BaseException | None = exc
+    while cause is not None:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    if any(isinstance(c, socket.gaierror) for c in causes):
+        why = f"the name {host} could not be looked up (no internet connection?)"
+    elif isinstance(exc, httpx.TimeoutException):
+        why = f"{host} did not answer in time"
+    elif isinstance(exc, httpx.ConnectError):
+        why = f"no connection to {host} could be made (offline, or the site is down)"
+    else:
+        why = f"{type(exc).__name__}: {exc}"
+    return f"could not fetch {url}: {why}; nothing was changed"
 
 
 def _digest(text: str) -> str:

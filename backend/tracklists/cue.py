@@ -145,7 +145,8 @@ def parse_cue(text: str) -> tuple[TracklistPage, str | None]:
         artist = str(track.get("performer") or "")
         w = bool(track.get("with"))
         position = None if w else sum(1 for e in entries if not e.with_previous) + 1
-        entries.append(_entry(position, round(index), artist, parts[0], w))
+        # Frame-exact: a sheet's cues are the user's own and must survive an export unchanged.
+        entries.append(_entry(position, index, artist, parts[0], w))
         for extra in parts[1:]:
             a, sep, t = extra.partition(" - ")
             entries.append(_entry(None, None, a if sep else "", t if sep else a, True))
@@ -195,7 +196,7 @@ def parse_cue(text: str) -> tuple[TracklistPage, str | None]:
     return page, file_name
 
 
-def _entry(position: int | None, cue: int | None, artist: str, title: str, w: bool) -> Entry:
+def _entry(position: int | None, cue: float | None, artist: str, title: str, w: bool) -> Entry:
     base = re.sub(r"\s*\([^)]*\)\s*$", "", title).strip()
     return Entry(
         position=position,

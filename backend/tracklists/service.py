@@ -334,13 +334,7 @@ async def load_applied(services: Services, track_id: int) -> tuple[TracklistPage
         )
         if tracklist is None:
             raise LookupError(f"track {track_id} has no applied tracklist")
-        rows = (
-            await session.scalars(
-                select(TracklistEntry)
-                .where(TracklistEntry.tracklist_id == tracklist.id)
-                .order_by(TracklistEntry.ordinal)
-            )
-        ).all()
+        rows = await tracklist.awaitable_attrs.entries
     entries = tuple(
         Entry(
             position=r.position,

@@ -42,6 +42,20 @@ def test_status_embedded(tmp_path: Path) -> None:
     assert services["bus"]["kind"] == "in-process"
 
 
+def test_status_text_lists_live_workers_and_sums_up_stopped_ones(tmp_path: Path) -> None:
+    # Each embedded run that starts the workers leaves stopped worker records; one line for them all.
+    (tmp_path / "music").mkdir()
+    for _ in range(2):
+        ran = tracktion(tmp_path, "scan", str(tmp_path / "music"), "--wait", "--settle", "0")
+        assert ran.returncode == 0, ran.stderr
+    report = json.loads(tracktion(tmp_path, "status", "--json").stdout)
+    stopped = [w for w in report["workers"] if w["state"] == "stopped"]
+    assert len(stopped) >= 3
+    text = tracktion(tmp_path, "status").stdout
+    assert f"  {len(stopped)} stopped (the last " in text
+    assert not any(w["name"] in text for w in stopped)
+
+
 def services_env(pg_url: str, **over: str) -> dict[str, str]:
     env = {
         "TRACKTION_MODE": "services",

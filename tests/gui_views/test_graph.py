@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt
 from tests.gui_views.conftest import Library, run, snapshot
 from tracktion_gui.asyncutil import idle
 from tracktion_gui.views.graph import GraphPage
+from tracktion_gui.views.graph_style import CLUSTER_COLOURS
 
 
 async def settle() -> None:
@@ -59,6 +60,23 @@ def test_graph_shows_the_selected_tracks_neighbours(
     assert all(reason in tip for reason in first.reasons)
     # Suggestions are listed beside the graph.
     assert graph.side.suggestion_list.count() > 0
+    # Names never print over each other; the selected track is always named.
+    boxes = [label.sceneBoundingRect() for label in graph.labels]
+    assert boxes and any(label.toPlainText().startswith("Ava Lund") for label in graph.labels), (
+        "the centre is not labelled"
+    )
+    for i, box in enumerate(boxes):
+        assert not any(box.intersects(other) for other in boxes[i + 1 :])
+    # Colouring by community loads the clusters (only then: a whole-graph pass) and paints by them.
+    assert graph.hood.clusters == {}
+    graph.colour_by.setCurrentText("cluster")
+    run(qloop, settle())
+    clusters = run(qloop, store.clusters())
+    expected = {t: c.id for c in clusters for t in c.track_ids if t in graph.index}
+    assert graph.hood.clusters == expected and expected
+    colours = {graph.scatter.data[i]["brush"].color().name() for i in range(len(graph.nodes))}
+    assert colours == {CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)].lower() for c in expected.values()}
+    graph.colour_by.setCurrentText("key")
     # Toggling an edge kind hides its lines.
     kind = first.kind
     graph.toggles[kind].setChecked(False)

@@ -145,6 +145,24 @@ async def test_server_errors_are_fetch_errors_and_not_cached(site: FakeSite) -> 
     assert len(site.requests_to(ARMIN_PATH)) == 2
 
 
+@pytest.mark.parametrize(
+    ("base_url", "explained"),
+    [
+        # .invalid never resolves (RFC 2606): what a machine without a network sees.
+        ("http://tracktion-offline.invalid", "could not be looked up (no internet connection?)"),
+        ("http://127.0.0.1:9", "no connection to 127.0.0.1 could be made"),  # discard port: refused
+    ],
+)
+async def test_an_unreachable_site_is_explained_in_words(base_url: str, explained: str) -> None:
+    offline = ClientConfig(base_url=base_url, min_interval_s=0.0)
+    async with TracklistsClient(MemoryCache(), offline) as client:
+        with pytest.raises(FetchError) as failure:
+            await client.get_page(ARMIN_PATH)
+    message = str(failure.value)
+    assert explained in message and "nothing was changed" in message
+    assert "Errno" not in message  # the job panel shows this text to the user
+
+
 async def test_blocked_page_backs_off_for_every_worker_and_caches_nothing(
     site: FakeSite, shared_cache: Callable[[], Cache]
 ) -> None:

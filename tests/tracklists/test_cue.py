@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from backend.tracklists.cue import (
     cue_sheet,
     find_cue_for,
@@ -87,6 +89,21 @@ def test_round_trip_through_the_importer(tmp_path: Path) -> None:
     assert [e.position for e in back.entries if e.position] == list(range(1, 27))
 
 
+def test_a_users_sheet_keeps_its_frames_through_import_and_export(tmp_path: Path) -> None:
+    audio = tmp_path / "set.flac"
+    sheet = tmp_path / "set.cue"
+    sheet.write_text(
+        'TITLE "Set"\nFILE "set.flac" WAVE\n'
+        '  TRACK 01 AUDIO\n    TITLE "One"\n    INDEX 01 00:00:00\n'
+        '  TRACK 02 AUDIO\n    TITLE "Two"\n    INDEX 01 01:41:62\n',
+        encoding="utf-8",
+    )
+    page = import_cue(sheet)
+    assert [e.cue_s for e in page.entries] == [0.0, pytest.approx(101 + 62 / 75)]
+    again = cue_sheet(page, page.timelines[0], audio).text
+    assert "INDEX 01 01:41:62" in again  # not rounded to 01:42:00
+
+
 def test_untimed_entries_are_reported_and_sorted_cues(tmp_path: Path) -> None:
     entries = (
         Entry(1, 0, "A", "One"),
@@ -121,7 +138,7 @@ def test_importer_reads_cp1252_sheets_and_finds_them_by_file_line(tmp_path: Path
     assert p.djs == ("Röyksopp",) and p.date == dt.date(2019, 1, 1)
     assert [(e.artist, e.title, e.cue_s, e.is_id) for e in p.entries] == [
         ("Röyksopp", "Eple", 1, False),
-        ("ID", "ID", 250, True),
+        ("ID", "ID", pytest.approx(250 + 37 / 75), True),  # INDEX 01 04:10:37, frames kept
     ]
     _, file_name = parse_cue(text)
     assert file_name == "Mix 1.flac"

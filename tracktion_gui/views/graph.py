@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +32,7 @@ from backend.api import media
 from backend.graph.port import SetPath, Suggestion, TrackNode
 from backend.services import Services
 from tracktion_gui.views.extra_tasks import LatestTask, TaskSet
-from tracktion_gui.views.graph_layout import force_layout, rings
+from tracktion_gui.views.graph_layout import force_layout, non_overlapping, rings
 from tracktion_gui.views.graph_side import GraphSidePanel, node_text
 from tracktion_gui.views.graph_style import EDGE_PENS, node_brushes, node_sizes
 
@@ -92,7 +93,7 @@ class GraphPage(QWidget):
         for kind, box in self.toggles.items():
             box.setChecked(True)
             box.toggled.connect(lambda on, k=kind: self.edge_items[k].setVisible(on))
-        self.colour_by.currentTextChanged.connect(lambda _t: self._draw())
+        self.colour_by.currentTextChanged.connect(self._colour_by_changed)
         self.status = QLabel("Select a track to see what goes with it")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by"))
@@ -140,12 +141,20 @@ class GraphPage(QWidget):
         ):
             self._refresh.start()
 
+    def _colour_by_changed(self, by: str) -> None:
+        # Communities are only loaded for colouring by them (a whole-graph pass on big libraries).
+        if by == "cluster" and self.hood is not None and not self.hood.clusters:
+            self._reload()
+        else:
+            self._draw()
+
     def _reload(self) -> None:
         if self.centre >= 0:
             self.load.start(self._load(self.centre))
 
     async def _load(self, track_id: int) -> None:
-        hood = await media.load_neighbourhood(self.services, track_id)
+        by_cluster = self.colour_by.currentText() == "cluster"
+        hood = await media.load_neighbourhood(self.services, track_id, with_clusters=by_cluster)
         suggestions = await media.load_suggestions(self.services, track_id)
         nodes = list(hood.nodes)
         if not any(n.id == track_id for n in nodes):
@@ -259,31 +268,54 @@ class GraphPage(QWidget):
             pos=pos, size=sizes, brush=brushes, data=[n.id for n in self.nodes],
             pen=[pg.mkPen("#ffffff" if n.id == self.centre else "#000000", width=1.5) for n in self.nodes],
         )  # fmt: skip
-        for label in self.labels:
-            self.plot.removeItem(label)
-        self.labels = []
-        # Label the centre, the path and (when not too many) the centre's direct neighbours.
-        direct = {x.source for x in self.links if x.target == self.centre}
-        direct |= {x.target for x in self.links if x.source == self.centre}
-        named = set(path_ids) | {self.centre} | (direct if len(direct) <= 16 else set())
-        for i, node in enumerate(self.nodes):
-            if len(self.nodes) <= 24 or node.id in named:
-                label = pg.TextItem(
-                    node_text(node, short=True), color="#dddddd", anchor=(0.5, -0.4)
-                )
-                label.setPos(float(pos[i, 0]), float(pos[i, 1]))
-                self.plot.addItem(label)
-                self.labels.append(label)
         # The selected track in the middle of the view, whatever the shape of its neighbourhood.
         reach = float(np.abs(pos).max()) * 1.15 if len(pos) else 1.0
         self.plot.getPlotItem().getViewBox().setRange(
             xRange=(-reach, reach), yRange=(-reach, reach), padding=0.05
         )
+        self._draw_labels(path_ids)
         self.side.refresh_names({n.id: node_text(n, short=True) for n in self.nodes})
         counts = {k: sum(1 for x in self.links if x.kind == k) for k in EDGE_PENS}
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         self.status.setText(f"{len(self.nodes)} tracks · {summary}")
         self.drawn.emit()
+
+    def _draw_labels(self, path_ids: list[int]) -> None:
+        """Name the nodes, most important first (centre, path, strongest links), never one over another."""
+        for label in self.labels:
+            self.plot.removeItem(label)
+        self.labels = []
+        strength: dict[int, float] = {}
+        for x in self.links:
+            if self.centre in (x.source, x.target):
+                other = x.target if x.source == self.centre else x.source
+                strength[other] = max(strength.get(other, 0.0), x.score)
+        on_path = set(path_ids)
+        order = sorted(
+            range(len(self.nodes)),
+            key=lambda i: (
+                self.nodes[i].id != self.centre,
+                self.nodes[i].id not in on_path,
+                -strength.get(self.nodes[i].id, -1.0),
+            ),
+        )
+        texts = [node_text(self.nodes[i], short=True) for i in order]
+        vb = self.plot.getPlotItem().getViewBox()
+        metrics = QFontMetrics(self.font())
+        rects = []
+        for i, text in zip(order, texts, strict=True):
+            at = vb.mapViewToScene(QPointF(*map(float, self.positions[i])))
+            width, height = metrics.horizontalAdvance(text) + 4, metrics.height() + 2
+            # Matches the TextItem anchor below: centred under the node.
+            rects.append((at.x() - width / 2, at.y() + 0.4 * height, width, height))
+        for j in non_overlapping(rects):
+            i = order[j]
+            label = pg.TextItem(
+                texts[j], color="#e6e6e6", anchor=(0.5, -0.4), fill=pg.mkBrush(21, 22, 26, 190)
+            )
+            label.setPos(float(self.positions[i, 0]), float(self.positions[i, 1]))
+            self.plot.addItem(label)
+            self.labels.append(label)
 
     def reasons_for(self, track_id: int) -> list[str]:
         """What links ``track_id`` to the centre (for the hover text)."""

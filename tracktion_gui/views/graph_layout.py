@@ -93,3 +93,24 @@ def rings(n: int, edges: Sequence[tuple[int, int, float]], centre: int = 0) -> P
             angle = 2 * np.pi * j / max(len(group), 1) + radius  # offset so the rings do not align
             pos[i] = (radius * np.cos(angle), radius * np.sin(angle))
     return pos
+
+
+Rect = tuple[float, float, float, float]  # left, top, width, height (pixels)
+
+
+def non_overlapping(rects: Sequence[Rect], margin: float = 2.0) -> list[int]:
+    """Indices of the labels to draw: greedily, in the given (priority) order, each that overlaps none kept.
+
+    A crowded neighbourhood otherwise prints names over names; a skipped name is still on the node's hover.
+    """
+    kept: list[int] = []
+    for i, (x, y, w, h) in enumerate(rects):
+        if all(
+            x + w + margin <= kx
+            or kx + kw + margin <= x
+            or y + h + margin <= ky
+            or ky + kh + margin <= y
+            for kx, ky, kw, kh in (rects[j] for j in kept)
+        ):
+            kept.append(i)
+    return kept

@@ -19,18 +19,26 @@ from backend.graph.port import SetPath, Suggestion, TrackNode
 
 
 def node_text(node: TrackNode | None, *, short: bool = False) -> str:
-    """ "Artist – Title · 124.0 BPM · 8A · E6" (or just the title when short)."""
+    """ "Artist – Title · 124.0 BPM · 8A · E6" (or just the name, shortened, when short)."""
     if node is None:
         return "?"
-    name = node.title or f"Track {node.id}"
-    if node.artist:
-        name = f"{node.artist} – {name}"
+    name = node_name(node)
     if short:
         return name if len(name) <= 28 else name[:27] + "…"
+    return " · ".join([name, *node_facts(node)])
+
+
+def node_name(node: TrackNode) -> str:
+    name = node.title or f"Track {node.id}"
+    return f"{node.artist} – {name}" if node.artist else name
+
+
+def node_facts(node: TrackNode) -> list[str]:
+    """Tempo, key and energy, those that are known."""
     facts = [f"{node.bpm:.1f} BPM" if node.bpm else "", node.camelot or ""]
     if node.energy is not None:
         facts.append(f"E{node.energy:.0f}")
-    return " · ".join([name, *(f for f in facts if f)])
+    return [f for f in facts if f]
 
 
 class GraphSidePanel(QWidget):
@@ -48,6 +56,9 @@ class GraphSidePanel(QWidget):
         self.a_pinned = False  # A follows the selection until the user sets it
         self.names: dict[int, str] = {}
         self.suggestion_list = QListWidget()
+        self.suggestion_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.suggestion_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.suggestion_list.setAlternatingRowColors(True)
         self.suggestion_list.itemActivated.connect(self._activate)
         self.a_label = QLabel("A: –")
         self.b_label = QLabel("B: –")
@@ -110,7 +121,9 @@ class GraphSidePanel(QWidget):
     def show_suggestions(self, suggestions: list[Suggestion]) -> None:
         self.suggestion_list.clear()
         for s in suggestions:
-            item = QListWidgetItem(f"{node_text(s.track)}  ({s.score:.2f})")
+            # Two lines (name, then the facts and the match) so a narrow panel needs no side-scrolling.
+            facts = [*node_facts(s.track), f"match {s.score:.0%}"]
+            item = QListWidgetItem(f"{node_name(s.track)}\n{' · '.join(facts)}")
             item.setData(Qt.ItemDataRole.UserRole, s.track.id)
             item.setToolTip("\n".join(s.reasons))
             self.suggestion_list.addItem(item)
