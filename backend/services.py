@@ -52,7 +52,7 @@ class Services:
         return self.settings.mode
 
     async def connected(self) -> None:
-        """Return once :func:`connect_services` has finished (raises what it raised if it failed)."""
+        """Return once :func:`connect_services` has finished (never, if it failed)."""
         await self.db.wait_open()
 
     async def graph(self) -> GraphStore:
@@ -95,8 +95,9 @@ async def open_services(
 def prepare_services(settings: Settings, *, bus: Bus | None = None) -> Services:
     """The adapters of the configured mode, not connected yet (no I/O: engines and clients connect lazily).
 
-    Database sessions asked for before :func:`connect_services` has migrated the schema wait for it (or
-    fail with its ServiceUnavailable); the bus and the cache must not be used before it returns.
+    Database sessions asked for before :func:`connect_services` has migrated the schema wait for it (and
+    keep waiting if it fails: their owner cancels them); the bus and the cache must not be used before
+    it returns (:meth:`Services.connected` waits for that).
     """
     from backend.db.session import Database
 
@@ -148,8 +149,7 @@ async def connect_services(services: Services, *, migrate_schema: bool = True) -
             url = settings.services.amqp_url
             raise ServiceUnavailable("RabbitMQ", url, str(exc)) from exc
         services.db.open()
-    except BaseException as exc:
-        services.db.fail_open(exc)
+    except BaseException:
         await services.db.close()
         await services.cache.close()
         raise

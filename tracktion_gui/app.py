@@ -111,6 +111,9 @@ async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: boo
                 await window.shutdown()
                 await cancel_all()
     except ServiceUnavailable as exc:
+        from tracktion_gui.asyncutil import cancel_all
+
+        await cancel_all()  # the window's loads, still waiting for the database that never opened
         if screenshot is not None:
             print(f"tracktion: {exc}", file=sys.stderr)
             return 4

@@ -4,8 +4,9 @@ Handlers never commit by themselves: ``async with db.unit_of_work() as session``
 ends without an exception and rolls back otherwise.
 
 A database can be created closed (``Database(url, opened=False)``): sessions asked for before :meth:`open`
-wait for it, and fail with the reason given to :meth:`fail_open`. The desktop app builds its window — whose
-views start loading at once — while the schema is still being migrated and the services connected.
+wait for it. The desktop app builds its window — whose views start loading at once — while the schema is
+still being migrated and the services connected; if that fails, the loads keep waiting until the app
+cancels them (it shows the reason and exits), so no half-started query reports a second error.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False, opened: bool = True) -> None:
         self.url = url
         self._opened: asyncio.Event | None = None if opened else asyncio.Event()
-        self._open_error: BaseException | None = None
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
             # One writer at a time in SQLite; wait for the lock instead of failing at once.
@@ -54,17 +54,10 @@ class Database:
         if self._opened is not None:
             self._opened.set()
 
-    def fail_open(self, error: BaseException) -> None:
-        """The database cannot be used: sessions waiting or asked for later raise ``error``."""
-        self._open_error = error
-        self.open()
-
     async def wait_open(self) -> None:
         """Return once the database may be used (at once unless it was created closed)."""
         if self._opened is not None:
             await self._opened.wait()
-            if self._open_error is not None:
-                raise self._open_error
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:

@@ -2,7 +2,8 @@
 
 A current database opens without Alembic, embedded mode never loads the Neo4j driver, and ``tracktion
 --help`` loads neither Qt, SciPy nor the database layer; an old library is still backed up and migrated,
-and a database that is not open yet makes its users wait instead of failing. Each import check runs in a
+a database that is not open yet makes its users wait instead of failing, and a server that is down
+is still reported in one plain line. Each import check runs in a
 fresh interpreter (this test process has imported everything already).
 """
 
@@ -15,8 +16,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 from backend.config import settings_from_values
 from backend.db import migrate
@@ -144,19 +143,29 @@ async def test_sessions_wait_until_the_database_is_open(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_sessions_fail_with_the_reason_when_the_database_cannot_open(tmp_path: Path) -> None:
-    from backend.db.session import Database
-    from backend.services import ServiceUnavailable
+def test_a_server_that_is_down_is_reported_once_and_plainly(tmp_path: Path) -> None:
+    """The window's loads wait for a database that never opens; the app cancels them and says why."""
+    import os
+    import socket
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'lib.sqlite3'}", opened=False)
-    reason = ServiceUnavailable("PostgreSQL", "postgresql://db.example/lib", "connection refused")
-    try:
-        waiting = asyncio.ensure_future(db.read().__aenter__())
-        db.fail_open(reason)
-        with pytest.raises(ServiceUnavailable, match="connection refused"):
-            await asyncio.wait_for(waiting, 30)
-        with pytest.raises(ServiceUnavailable):  # and later sessions too
-            async with db.unit_of_work():
-                pass
-    finally:
-        await db.close()
+    with socket.socket() as sock:  # a port with nothing listening on it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'mode = "services"\n[services]\n'
+        f'database_url = "postgresql+psycopg://postgres@127.0.0.1:{port}/tracktion"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKTION_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "backend.cli.main", "--home", str(home), "gui",
+         "--screenshot", str(tmp_path / "shots")],
+        cwd=REPO, env={**env, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert proc.returncode == 4
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("tracktion:")]
+    assert len(errors) == 1 and "PostgreSQL is not reachable" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
