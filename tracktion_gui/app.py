@@ -97,9 +97,14 @@ async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: boo
     try:
         if screenshot is None:
             await _show_and_paint(window)
+        # Usually a fraction of a second; longer when an old library is backed up and migrated.
+        opening = "Opening the library…"
+        window.statusBar().showMessage(opening)
         async with connected(client):
             try:
                 await window.start()
+                if window.statusBar().currentMessage() == opening:  # not replaced by the table's
+                    window.statusBar().clearMessage()
                 # A start-up milestone: the first data is on screen (the cold-start probe reports it).
                 window.setProperty(READY_PROPERTY, True)
                 async with background_work(client.services):
