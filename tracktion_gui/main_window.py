@@ -123,10 +123,11 @@ class MainWindow(QMainWindow):
 
     def view(self, name: str) -> QWidget:
         """The main view ``name``, built now if it is a lazy view not built yet."""
-        build = self._builders.pop(name, None)
+        build = self._builders.get(name)
         if build is not None:
             placeholder = self.views[name]
-            widget = build()
+            widget = build()  # if it raises, the placeholder stays and the next show tries again
+            del self._builders[name]
             self.stack.insertWidget(self.stack.indexOf(placeholder), widget)
             if self.stack.currentWidget() is placeholder:
                 self.stack.setCurrentWidget(widget)
