@@ -15,10 +15,11 @@ def _run() -> int:
     # Must come first: the analysis pool starts "spawn" processes, which re-run this executable with
     # --multiprocessing-fork; freeze_support() turns those runs into pool workers.
     multiprocessing.freeze_support()
-    if os.environ.get("TRACKTION_TEST_STARTUP_PROBE"):
+    probe = os.environ.get("TRACKTION_TEST_STARTUP_PROBE")
+    if probe:
         import startup_probe
 
-        startup_probe.install()
+        startup_probe.install(wait_ready=probe == "ready")
     from backend.cli.main import main
 
     return main()

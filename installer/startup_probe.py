@@ -1,8 +1,13 @@
 """Cold-start probe: with ``TRACKTION_TEST_STARTUP_PROBE=1`` the app prints the time from process start to
 the main window's first paint and exits (benchmarks/installer_startup.py reads that line).
 
+With ``TRACKTION_TEST_STARTUP_PROBE=ready`` it also waits for the app's "ready" milestone — the database
+migrated, the services connected and the first data (library table, sidebar, status) on screen — prints
+``TRACKTION_READY_MS=<n>`` and exits then.
+
 It creates the QApplication before the app does (the app reuses an existing instance) and watches every
 event for the first paint of a QMainWindow: painted is what the user perceives as "the window is there".
+The app marks "ready" by setting the window's ``tracktionReady`` property (tracktion_gui/app.py).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import sys
 import time
 
 PREFIX = "TRACKTION_STARTUP_MS="
+READY_PREFIX = "TRACKTION_READY_MS="
+READY_PROPERTY = b"tracktionReady"
 
 
 def process_age_s() -> float | None:
@@ -28,25 +35,41 @@ def process_age_s() -> float | None:
     return max(0.0, uptime - started)
 
 
-def install() -> None:
-    """Create the QApplication with an event filter that reports and quits at the first window paint."""
+def install(wait_ready: bool = False) -> None:
+    """Create the QApplication with an event filter that reports the first window paint (and, with
+    ``wait_ready``, the ready milestone) and then quits."""
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
     t0 = time.perf_counter() - (process_age_s() or 0.0)
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
+    def report(prefix: str) -> None:
+        print(f"{prefix}{(time.perf_counter() - t0) * 1000.0:.0f}", flush=True)
+
+    def leave() -> None:
+        # A hard exit right after the milestone: the probe measures start-up only, and this keeps the
+        # app's shutdown path (and its duration) out of the measurement.
+        QTimer.singleShot(0, lambda: os._exit(0))
+
     class _Probe(QObject):
-        done = False
+        painted = False
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if not self.done and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
-                self.done = True
-                ms = (time.perf_counter() - t0) * 1000.0
-                print(f"{PREFIX}{ms:.0f}", flush=True)
-                # Exit right after this paint: the probe measures start-up only, and a hard exit
-                # keeps the app's shutdown path (and its duration) out of the measurement.
-                QTimer.singleShot(0, lambda: os._exit(0))
+            if not isinstance(obj, QMainWindow):
+                return False
+            if not self.painted and event.type() == QEvent.Type.Paint:
+                self.painted = True
+                report(PREFIX)
+                if not wait_ready:
+                    leave()
+            elif (
+                wait_ready
+                and event.type() == QEvent.Type.DynamicPropertyChange
+                and bytes(event.propertyName().data()) == READY_PROPERTY  # type: ignore[attr-defined]
+            ):
+                report(READY_PREFIX)
+                leave()
             return False
 
     probe = _Probe(app)

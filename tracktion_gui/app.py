@@ -71,11 +71,16 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
 
 async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: bool) -> int:
-    """Open the services, show the window, and run until quit; returns the exit status."""
-    from PySide6.QtWidgets import QMessageBox
+    """Show the window, then connect the services and load the data; run until quit (exit status).
 
-    from backend.services import ServiceUnavailable
+    The window is built before any I/O and painted first; its loads wait until the database is migrated
+    and the services are connected. In embedded mode the in-process workers (whose handler modules import
+    SciPy) and the folder watcher start after the first data is on screen.
+    """
+    from backend.api.client import LibraryClient
+    from backend.services import ServiceUnavailable, prepare_services
     from tracktion_gui import theme
+    from tracktion_gui.main_window import MainWindow
 
     theme.apply(app, settings.ui.theme)
     quit_future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -87,21 +92,78 @@ async def run_app(app: Any, settings: Any, *, screenshot: Path | None, demo: boo
     app.aboutToQuit.connect(on_quit)
     app.lastWindowClosed.connect(on_quit)
     _install_signal_handlers(on_quit)
+    client = LibraryClient(prepare_services(settings))
+    window = MainWindow(client)
     try:
-        async with open_app_services(settings) as client:
-            return await _run_window(app, client, screenshot, demo, quit_future)
+        if screenshot is None:
+            await _show_and_paint(window)
+        # Usually a fraction of a second; longer when an old library is backed up and migrated.
+        opening = "Opening the library…"
+        window.statusBar().showMessage(opening)
+        async with connected(client):
+            try:
+                await window.start()
+                if window.statusBar().currentMessage() == opening:  # not replaced by the table's
+                    window.statusBar().clearMessage()
+                # A start-up milestone: the first data is on screen (the cold-start probe reports it).
+                window.setProperty(READY_PROPERTY, True)
+                async with background_work(client.services):
+                    return await _run_window(window, screenshot, demo, quit_future)
+            finally:
+                from tracktion_gui.asyncutil import cancel_all
+
+                window.save_layout()
+                await window.shutdown()
+                await cancel_all()
     except ServiceUnavailable as exc:
+        from tracktion_gui.asyncutil import cancel_all
+
+        await cancel_all()  # the window's loads, still waiting for the database that never opened
         if screenshot is not None:
             print(f"tracktion: {exc}", file=sys.stderr)
             return 4
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Tracktion cannot start",
             f"{exc.service} is down.\n\n{exc}\n\nStart the servers (docker compose up) or "
             'switch to embedded mode in the config file (mode = "embedded").',
+            parent=window if window.isVisible() else None,
         )
         box.exec()
+        window.close()
         return 4
+
+
+READY_PROPERTY = "tracktionReady"
+
+
+async def _show_and_paint(window: Any, timeout_s: float = 2.0) -> None:
+    """Show the window and wait for its first paint, so it is on screen before any start-up I/O.
+
+    Bounded: a window that starts minimised or on a hidden workspace may not paint yet.
+    """
+    from PySide6.QtCore import QEvent, QObject
+
+    painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not painted.done():
+                painted.set_result(None)
+            return False
+
+    watcher = _FirstPaint(window)
+    window.installEventFilter(watcher)
+    window.show()
+    try:
+        await asyncio.wait_for(painted, timeout_s)
+    except TimeoutError:
+        log.debug("the main window did not paint within %.1f s", timeout_s)
+    finally:
+        window.removeEventFilter(watcher)
+        watcher.deleteLater()
 
 
 @asynccontextmanager
@@ -113,21 +175,50 @@ async def open_app_services(
     ``worker_kinds`` limits the in-process workers (default: every kind in this build).
     """
     from backend.api.client import LibraryClient
-    from backend.services import open_services
+    from backend.services import prepare_services
 
-    services = await open_services(settings)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(services.close)
-        if settings.mode == "embedded":
-            from backend.worker.local import local_workers
-
-            await stack.enter_async_context(local_workers(services, worker_kinds))
-            if watch:
-                await stack.enter_async_context(_watcher(services))
-        client = LibraryClient(services)
-        await client.start()
-        stack.push_async_callback(client.stop)
+    client = LibraryClient(prepare_services(settings))
+    async with connected(client), background_work(client.services, worker_kinds, watch=watch):
         yield client
+
+
+@asynccontextmanager
+async def connected(client: Any) -> AsyncIterator[None]:
+    """The client's services migrated and connected, and the client started; all closed at the end."""
+    from backend.services import connect_services
+
+    await connect_services(client.services)
+    try:
+        await client.start()
+        try:
+            yield
+        finally:
+            await client.stop()
+    finally:
+        await client.services.close()
+
+
+@asynccontextmanager
+async def background_work(
+    services: Any, worker_kinds: list[Any] | None = None, *, watch: bool = True
+) -> AsyncIterator[None]:
+    """Embedded mode: every worker kind (or ``worker_kinds``) in this process, and the folder watcher."""
+    if services.settings.mode != "embedded":
+        yield
+        return
+    from backend.worker.local import available_kinds, local_workers
+    from backend.worker.runtime import load_handlers
+
+    # The handler modules import SciPy & co. (~2 s): loaded off the GUI thread, which stays responsive.
+    if not worker_kinds:
+        worker_kinds = list(await asyncio.to_thread(available_kinds))
+    kinds = worker_kinds
+    await asyncio.to_thread(lambda: [load_handlers(kind) for kind in kinds])
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(local_workers(services, kinds))
+        if watch:
+            await stack.enter_async_context(_watcher(services))
+        yield
 
 
 @asynccontextmanager
@@ -149,31 +240,20 @@ async def _watcher(services: Any) -> AsyncIterator[None]:
 
 
 async def _run_window(
-    app: Any, client: Any, screenshot: Path | None, demo: bool, quit_future: asyncio.Future[None]
+    window: Any, screenshot: Path | None, demo: bool, quit_future: asyncio.Future[None]
 ) -> int:
-    from tracktion_gui.asyncutil import cancel_all
-    from tracktion_gui.main_window import MainWindow
+    if screenshot is not None:
+        from tracktion_gui.screenshot import render_all
 
-    window = MainWindow(client)
-    try:
-        await window.start()
-        if screenshot is not None:
-            from tracktion_gui.screenshot import render_all
-
-            if demo:
-                await _ensure_demo(window)
-            return await render_all(window, screenshot)
-        window.show()
         if demo:
             await _ensure_demo(window)
-        elif not await client.folders():
-            _first_run(window)
-        await quit_future
-        return 0
-    finally:
-        window.save_layout()
-        await window.shutdown()
-        await cancel_all()
+        return await render_all(window, screenshot)
+    if demo:
+        await _ensure_demo(window)
+    elif not await window.client.folders():
+        _first_run(window)
+    await quit_future
+    return 0
 
 
 async def _ensure_demo(window: Any, timeout_s: float = 300.0) -> None:

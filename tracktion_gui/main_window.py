@@ -1,14 +1,19 @@
 """The main window: sidebar, stacked main views, status bar, menus and shortcuts.
 
 Contract with part 2 of the app: ``client``, the ``track_selected(int)`` signal, ``register_view(name,
-widget, title)`` and ``select_track(track_id)``; ``tracktion_gui.views.extra.install(window)`` is called at
-start-up when that module exists.
+widget, title)``, ``register_lazy_view(name, build, title)``, ``view(name)`` and ``select_track(track_id)``;
+``tracktion_gui.views.extra.install(window)`` is called at start-up when that module exists.
+
+The app shows the window before its services are connected (loads started meanwhile wait for the
+database) and calls :meth:`MainWindow.start` right after the first paint. A lazy view has its sidebar entry
+and menu action at once, and a placeholder in the stack until it is first shown or asked for.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,7 @@ class MainWindow(QMainWindow):
         self.resize(1400, 860)
         self.views: dict[str, QWidget] = {}
         self.view_titles: dict[str, str] = {}
+        self._builders: dict[str, Callable[[], QWidget]] = {}  # lazy views not built yet
         self.ui_settings = QSettings(
             str(client.settings.home / "ui.ini"), QSettings.Format.IniFormat
         )
@@ -108,6 +114,28 @@ class MainWindow(QMainWindow):
         if number <= 9 and hasattr(self, "view_menu"):
             self._add_view_action(name, title, number)
 
+    def register_lazy_view(self, name: str, build: Callable[[], QWidget], title: str) -> None:
+        """Add a main view that ``build()`` creates the first time it is shown or asked for."""
+        placeholder = QWidget(self)
+        placeholder.setObjectName(f"placeholder-{name}")
+        self.register_view(name, placeholder, title)
+        self._builders[name] = build
+
+    def view(self, name: str) -> QWidget:
+        """The main view ``name``, built now if it is a lazy view not built yet."""
+        build = self._builders.get(name)
+        if build is not None:
+            placeholder = self.views[name]
+            widget = build()  # if it raises, the placeholder stays and the next show tries again
+            del self._builders[name]
+            self.stack.insertWidget(self.stack.indexOf(placeholder), widget)
+            if self.stack.currentWidget() is placeholder:
+                self.stack.setCurrentWidget(widget)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.views[name] = widget
+        return self.views[name]
+
     def select_track(self, track_id: int) -> bool:
         """Select ``track_id`` in the library table (clears the filter if it hides the track)."""
         if self.library.select_track(track_id):
@@ -125,7 +153,7 @@ class MainWindow(QMainWindow):
         self.library.select_track(track_id)
 
     def show_view(self, name: str) -> None:
-        widget = self.views[name]
+        widget = self.view(name)
         self.stack.setCurrentWidget(widget)
         self.sidebar.mark_view(name)
         if name == "jobs":

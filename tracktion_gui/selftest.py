@@ -260,7 +260,13 @@ async def _open_window(report: Report, client: Any) -> Any:
         image = window.grab().toImage()
         if not window.isVisible() or image.isNull() or image.width() < 100:
             raise RuntimeError("the main window did not render")
-        c.detail = f"{image.width()}x{image.height()}, {len(window.views)} views"
+        # Views built on first show (pyqtgraph, Qt Multimedia): each must build and render in this build.
+        for name in list(window.views):
+            window.show_view(name)
+            if window.grab().toImage().isNull():
+                raise RuntimeError(f"the {name} view did not render")
+        window.show_view("library")
+        c.detail = f"{image.width()}x{image.height()}, {len(window.views)} views rendered"
     return window
 
 

@@ -1,4 +1,8 @@
-"""Helpers shared by the CLI's subcommand modules."""
+"""Helpers shared by the CLI's subcommand modules.
+
+Light on purpose: every subcommand module imports this to register itself, so ``tracktion --help`` pays
+only for what is imported here. The services (SQLAlchemy, drivers) load when a command opens them.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from backend.config import Settings, load_settings
-from backend.services import Services, ServiceUnavailable, open_services
+
+if TYPE_CHECKING:
+    from backend.services import Services
 
 T = TypeVar("T")
 
@@ -40,6 +46,8 @@ async def _as_coroutine(aw: Awaitable[T]) -> T:
 @asynccontextmanager
 async def services_for(args: argparse.Namespace) -> AsyncIterator[Services]:
     """Open the configured deployment's services for one command, and close them after."""
+    from backend.services import open_services
+
     services = await open_services(settings_from_args(args))
     try:
         yield services
@@ -63,7 +71,12 @@ def guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except ServiceUnavailable as exc:
+        except ConnectionError as exc:
+            # ServiceUnavailable is a ConnectionError; checked by name so this module stays light.
+            from backend.services import ServiceUnavailable
+
+            if not isinstance(exc, ServiceUnavailable):
+                raise
             error(str(exc))
             return EXIT_UNAVAILABLE
 

@@ -2,16 +2,22 @@
 
 Handlers never commit by themselves: ``async with db.unit_of_work() as session`` commits when the block
 ends without an exception and rolls back otherwise.
+
+A database can be created closed (``Database(url, opened=False)``): sessions asked for before :meth:`open`
+wait for it. The desktop app builds its window — whose views start loading at once — while the schema is
+still being migrated and the services connected; if that fails, the loads keep waiting until the app
+cancels them (it shows the reason and exits), so no half-started query reports a second error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,8 +29,9 @@ from sqlalchemy.ext.asyncio import (
 class Database:
     """The relational database of one deployment (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, opened: bool = True) -> None:
         self.url = url
+        self._opened: asyncio.Event | None = None if opened else asyncio.Event()
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
             # One writer at a time in SQLite; wait for the lock instead of failing at once.
@@ -42,9 +49,20 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def open(self) -> None:
+        """Let sessions start (the schema is ready)."""
+        if self._opened is not None:
+            self._opened.set()
+
+    async def wait_open(self) -> None:
+        """Return once the database may be used (at once unless it was created closed)."""
+        if self._opened is not None:
+            await self._opened.wait()
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A session whose changes commit together at the end of the block, or not at all."""
+        await self.wait_open()
         async with self._sessions() as session:
             if self.dialect == "sqlite":
                 # Take the write lock up front (BEGIN IMMEDIATE): a deferred transaction that reads and
@@ -61,8 +79,14 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries only (nothing is committed)."""
+        await self.wait_open()
         async with self._sessions() as session:
             yield session
+
+    async def check(self) -> None:
+        """One round trip to the server (or file), whether or not the database is open yet."""
+        async with self._sessions() as session:
+            await session.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -113,6 +113,8 @@ def test_self_test_passes_from_the_installed_package(installed: Path, tmp_path: 
     for step in ("qt", "generate", "main window", "scan", "analysis", "player", "library view"):
         assert names[step]["ok"], names[step]
     assert "3 tracks" in names["scan"]["detail"]
+    # The views built on first show (pyqtgraph, Qt Multimedia) build and render from the bundle too.
+    assert names["main window"]["detail"].endswith("6 views rendered"), names["main window"]
     assert "xcb" in names["qt"]["detail"]  # the desktop platform plugin ships, not only offscreen
 
 

@@ -45,6 +45,9 @@ def test_self_test_passes_and_reports_every_check(tmp_path: Path) -> None:
     assert report["ok"] is True and report["frozen"] is False
     assert [c["name"] for c in report["checks"]] == CHECKS
     assert all(c["ok"] for c in report["checks"])
+    # Every view, those built on first show included (waveform, mix, graph), was built and rendered.
+    window = next(c for c in report["checks"] if c["name"] == "main window")
+    assert window["detail"].endswith("6 views rendered"), window["detail"]
     assert "self-test passed" in proc.stdout
     # It used a throw-away home: the user's Tracktion home got no library.
     assert not (tmp_path / "user-home" / "library.sqlite3").exists()

@@ -7,6 +7,7 @@ the shown track reloads it in place without interrupting playback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -73,6 +74,11 @@ class MediaController(QObject):
         if not self.mixes_only:
             self.loading.emit(track_id)
         self._load.start(self._fetch(track_id, reload=False))
+
+    async def loaded(self) -> None:
+        """Wait until the current load (if any) has ended, however it ends."""
+        if self._load.task is not None:
+            await asyncio.wait([self._load.task])
 
     def reload(self) -> None:
         """Load the shown track again (after an edit or an event), keeping the playback position."""
