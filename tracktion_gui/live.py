@@ -64,7 +64,7 @@ class LiveUpdates(QObject):
         self._flushes += 1
         if self._structural and self._flushes % REQUERY_EVERY == 0:
             self._structural = False
-            w.library.model.requery()
+            w.library.model.requery(live=True)
             w.refresh_sidebar()
         if self._changed:
             changed, self._changed = self._changed, set()

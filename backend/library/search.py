@@ -4,7 +4,8 @@ The database answers the structured part of a query (``bpm:120-128``, ``is:mix``
 indexes; free words ("kestrel", "night drive") would need six unindexed ``LIKE``s over every row — about
 a second on 100k tracks. Instead the app keeps one lower-cased line per track (title, artist, album,
 genre, label, path: ~15 MB for 100k) and filters the sorted id vector with ``in``: each keystroke costs
-milliseconds, keeps the database's order, and matches Unicode case-insensitively.
+milliseconds (typing on narrows the previous matches), keeps the database's order, and matches Unicode
+case-insensitively.
 
 The index loads in chunks (each a single aggregated row, so the loop never processes 100k result rows
 at once) and is kept fresh by the client from track events; until it is loaded, queries use SQL.
@@ -130,8 +131,8 @@ class SearchIndex:
         return positions
 
     def filter(
-        self, ids: Sequence[int], words: Sequence[str], negated: Sequence[str] = ()
-    ) -> list[int]:
+        self, ids: npt.NDArray[np.int64], words: Sequence[str], negated: Sequence[str] = ()
+    ) -> npt.NDArray[np.int64]:
         """The ids (order kept) whose text contains every word and none of the negated ones."""
         needles = tuple(w.lower() for w in words)
         avoid = [w.lower() for w in negated]
@@ -144,7 +145,14 @@ class SearchIndex:
             texts = self._texts
             positions = [p for p in positions if not any(a in texts[p] for a in avoid)]
         assert self._ids is not None
-        matched = self._ids[positions]
-        order = np.asarray(ids, dtype=np.int64)
-        result: list[int] = order[np.isin(order, matched)].tolist()
-        return result
+        return keep_members(ids, self._ids[positions])
+
+
+def keep_members(
+    ids: npt.NDArray[np.int64], members: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """``ids`` (order kept) that are in ``members``: a lookup table over the id range, ~1 ms for 100k."""
+    if not len(ids) or not len(members):
+        return ids[:0]
+    kept: npt.NDArray[np.int64] = ids[np.isin(ids, members, kind="table")]
+    return kept
