@@ -21,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
+import tracktion_gui  # noqa: F401  (installs the PySide6 refcount guard, even for tests without a window)
 from backend.audio.encode import encode, tone
 
 
