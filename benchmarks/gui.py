@@ -160,7 +160,9 @@ def library_db(settings: Any, n: int, work: Path, corpus: Path | None) -> None:
     if corpus is None:
         insert_tracks(target, n, work / "music")
         return
-    cached = corpus / f"library-{n}.db"
+    from backend.db.migrate import head_revision
+
+    cached = corpus / f"library-{n}-schema{head_revision()}.db"  # a new migration makes a new one
     if not cached.exists():
         corpus.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(target, cached.with_suffix(".tmp"))  # the freshly migrated, empty schema

@@ -34,6 +34,7 @@ from tracktion_gui.asyncutil import Replaceable, spawn
 from tracktion_gui.models.columns import BY_NAME, COLUMNS, display
 
 PAGE = 128  # rows per fetch: a screenful or two
+FIRST_ROWS = 64  # rows fetched with a new sort/filter result, before it is shown
 CACHE_ROWS = 4_096  # rows kept (~3 kB each with their display strings); oldest dropped first
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole.value + 1
 
@@ -208,6 +209,10 @@ class LibraryModel(QAbstractTableModel):
     async def _run_query(self, text: str, live: bool = False) -> None:
         started = time.perf_counter()
         result = await self.client.track_ids(text, self.sort_column, self.descending)
+        if not live:  # a sort or filter shows the top: its rows arrive with the ids, no blank paint
+            missing = [t for t in result.ids[:FIRST_ROWS] if t not in self._rows]
+            if missing:
+                self._store(await self.client.rows(missing, [c.name for c in COLUMNS]))
         self.queryErrors.emit(result.errors)
         self.set_ids(result.ids, live)
         self.last_query_s = time.perf_counter() - started
