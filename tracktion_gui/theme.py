@@ -36,7 +36,7 @@ def camelot_color(code: str | None, dark: bool = False) -> QColor | None:
     color = QColor(_WHEEL[number - 1])
     if code[-1] == "A":
         color = color.darker(125)
-    return color.darker(210) if dark else color
+    return color.darker(170) if dark else color
 
 
 def camelot_text_color(dark: bool) -> QColor:
