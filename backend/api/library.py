@@ -117,8 +117,12 @@ class IdCache:
     def __init__(self) -> None:
         self.orders: dict[tuple[str, bool], npt.NDArray[np.int64]] = {}
         self.matches: OrderedDict[str, npt.NDArray[np.int64]] = OrderedDict()
+        # Bumped by clear(): a query that was running across a clear may have read the old library,
+        # so its result is used once but not kept.
+        self.generation = 0
 
     def clear(self) -> None:
+        self.generation += 1
         self.orders.clear()
         self.matches.clear()
 
@@ -126,14 +130,19 @@ class IdCache:
         key = (sort, descending)
         ids = self.orders.get(key)
         if ids is None:
+            generation = self.generation
             ids = await _id_vector(services, true(), _order(sort, descending))
-            self.orders[key] = ids
+            if generation == self.generation:
+                self.orders[key] = ids
         return ids
 
     async def matching(self, services: Services, token: str, clause: Any) -> npt.NDArray[np.int64]:
         ids = self.matches.get(token)
         if ids is None:
+            generation = self.generation
             ids = await _id_vector(services, clause, None)
+            if generation != self.generation:
+                return ids
             self.matches[token] = ids
             while len(self.matches) > MATCHES_KEPT:
                 self.matches.popitem(last=False)

@@ -156,3 +156,19 @@ async def test_in_memory_free_text_gives_the_same_tracks_in_the_same_order(
         library, query + " a", "bpm", True, index, cache
     )  # narrowing, cached ids
     assert again.ids == (await track_ids(library, query + " a", sort="bpm", descending=True)).ids
+
+
+async def test_ids_read_across_a_library_change_are_not_kept(library: Services) -> None:
+    import asyncio
+
+    from backend.api.library import IdCache
+
+    cache = IdCache()
+    reading = asyncio.ensure_future(cache.order(library, "title", False))
+    await asyncio.sleep(0)  # the query is now waiting on the database thread
+    assert not reading.done()
+    cache.clear()  # a track event arrives while it runs: its answer may predate the change
+    assert len(await reading) == len(TRACKS)
+    assert cache.orders == {}
+    await cache.order(library, "title", False)
+    assert list(cache.orders) == [("title", False)]
