@@ -344,6 +344,14 @@ class LibraryModel(QAbstractTableModel):
         self._store(fetched)
         self._emit_rows_changed(set(track_ids))
 
+    def clear_rows(self) -> None:
+        """Forget every cached row (they are fetched again as they are shown)."""
+        self._rows.clear()
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1)
+            )
+
     def cached_row(self, track_id: int) -> dict[str, Any] | None:
         return self._rows.get(track_id)
 
