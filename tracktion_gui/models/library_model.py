@@ -55,7 +55,9 @@ ALIGNMENTS = tuple(_RIGHT if c.numeric else _CENTER if c.name == "key" else None
 # data(): role → index into a row's prepared ``_cells`` (display, foreground, background); -1 = per column.
 CELL_SLOTS = {DISPLAY: 0, FOREGROUND: 1, BACKGROUND: 2, ALIGNMENT: -1}
 RARE_ROLES = frozenset({TRACK_ID_ROLE, EDIT, TOOLTIP})
-_SELECTABLE = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+_SELECTABLE = (
+    Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
+)
 FLAGS = tuple(
     _SELECTABLE | Qt.ItemFlag.ItemIsEditable if c.editable else _SELECTABLE for c in COLUMNS
 )
