@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer
 
 from backend.messaging.contracts import Envelope
+from tracktion_gui.asyncutil import Coalescing
 
 if TYPE_CHECKING:
     from tracktion_gui.main_window import MainWindow
@@ -33,6 +34,9 @@ class LiveUpdates(QObject):
         self.timer.timeout.connect(self.flush)
         self.events_seen = 0
         self._flushes = 0
+        # The sidebar's counts are whole-library queries: at most one running, once a second at most.
+        self._sidebar = Coalescing(window.refresh_sidebar_now, "live-sidebar")
+        self._sidebar_due = False
 
     async def start(self) -> None:
         self._unsubscribe = await self.window.client.subscribe(PATTERNS, self._on_event)
@@ -64,14 +68,17 @@ class LiveUpdates(QObject):
         self._flushes += 1
         if self._structural and self._flushes % REQUERY_EVERY == 0:
             self._structural = False
-            w.library.model.requery()
-            w.refresh_sidebar()
+            w.library.model.requery(live=True)
+            self._sidebar_due = True
         if self._changed:
             changed, self._changed = self._changed, set()
             w.library.model.refresh_tracks(sorted(changed))
             if w.library.current_id() in changed:
                 w.library.detail.show_track(w.library.current_id())
-            w.refresh_sidebar()
+            self._sidebar_due = True
+        if self._sidebar_due and self._flushes % REQUERY_EVERY == 0:
+            self._sidebar_due = False
+            self._sidebar.request()
         if self._jobs:
             self._jobs = False
             w.refresh_status()

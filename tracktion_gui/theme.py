@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -23,15 +23,25 @@ _WHEEL = [
 ]
 
 
-def camelot_color(code: str | None) -> QColor | None:
-    """The wheel colour of a Camelot code ("8A"), or None when it is not one."""
+def camelot_color(code: str | None, dark: bool = False) -> QColor | None:
+    """The wheel colour of a Camelot code ("8A"), or None when it is not one.
+
+    On a dark theme the colours are deepened so light text stays readable on them.
+    """
     if not code or len(code) < 2 or code[-1] not in "AB" or not code[:-1].isdigit():
         return None
     number = int(code[:-1])
     if not 1 <= number <= 12:
         return None
     color = QColor(_WHEEL[number - 1])
-    return color.darker(125) if code[-1] == "A" else color
+    if code[-1] == "A":
+        color = color.darker(125)
+    return color.darker(170) if dark else color
+
+
+def camelot_text_color(dark: bool) -> QColor:
+    """Text on a Camelot cell: near-white on the deepened dark-theme colours, near-black otherwise."""
+    return QColor("#f2f2f2") if dark else QColor("#111111")
 
 
 def system_is_dark() -> bool:
@@ -39,20 +49,66 @@ def system_is_dark() -> bool:
     return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
 
 
-def resolve(theme: str) -> str:
-    """ "system" → "dark" or "light" from the platform."""
+def resolve(theme: str, system_dark: bool | None = None) -> str:
+    """ "system" → "dark" or "light" from the platform (or from ``system_dark`` when known)."""
     if theme in ("dark", "light"):
         return theme
-    return "dark" if system_is_dark() else "light"
+    dark = system_is_dark() if system_dark is None else system_dark
+    return "dark" if dark else "light"
+
+
+class ThemeFollower(QObject):
+    """Keeps the app's palette in step with the user's choice and, for "system", the platform.
+
+    ``changed(effective)`` tells views that cache colours (the library's Camelot cells) to redo them.
+    """
+
+    changed = Signal(str)
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        self.app = app
+        self.choice = "system"
+        self.effective = ""
+        app.styleHints().colorSchemeChanged.connect(self._system_changed)
+
+    def apply(self, choice: str, system_dark: bool | None = None) -> str:
+        self.choice = choice
+        effective = resolve(choice, system_dark)
+        self.app.setStyle("Fusion")
+        self.app.setPalette(dark_palette() if effective == "dark" else light_palette())
+        self.app.setProperty("tracktion_theme", effective)
+        if effective != self.effective:
+            self.effective = effective
+            self.changed.emit(effective)
+        return effective
+
+    def _system_changed(self, scheme: Qt.ColorScheme) -> None:
+        # The signal carries the new scheme; colorScheme() may lag behind it on some platforms.
+        if self.choice == "system":
+            self.apply("system", scheme == Qt.ColorScheme.Dark)
+
+
+def follower(app: QApplication | None = None) -> ThemeFollower:
+    """The application's one :class:`ThemeFollower` (made on first use)."""
+    app = app or QApplication.instance()  # type: ignore[assignment]
+    assert isinstance(app, QApplication), "a QApplication must exist"
+    existing = app.findChild(ThemeFollower)
+    return existing if existing is not None else ThemeFollower(app)
+
+
+def is_dark() -> bool:
+    """Whether the theme in effect is dark."""
+    app = QApplication.instance()
+    return app is not None and app.property("tracktion_theme") == "dark"
 
 
 def apply(app: QApplication, theme: str) -> str:
-    """Apply the Fusion style with a dark or light palette; returns the theme in effect."""
-    effective = resolve(theme)
-    app.setStyle("Fusion")
-    app.setPalette(dark_palette() if effective == "dark" else light_palette())
-    app.setProperty("tracktion_theme", effective)
-    return effective
+    """Apply the Fusion style with a dark or light palette; returns the theme in effect.
+
+    With "system" the app keeps following the platform's dark/light preference while it runs.
+    """
+    return follower(app).apply(theme)
 
 
 def dark_palette() -> QPalette:

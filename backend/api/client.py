@@ -75,7 +75,9 @@ class LibraryClient:
         self, text: str = "", sort: str = "artist", descending: bool = False
     ) -> IdsResult:
         """Ids in display order for a search (errors in the query come back in ``.errors``)."""
-        return await library.track_ids(self.services, text, sort, descending)
+        return await library.track_ids(
+            self.services, text, sort, descending, self.search_index, self.id_cache
+        )
 
     async def rows(self, ids: Sequence[int], columns: Sequence[str]) -> dict[int, dict[str, Any]]:
         """A page of table rows by id."""

@@ -76,6 +76,10 @@ class Track(Base):
         Index("ix_tracks_title", "title"),
         Index("ix_tracks_bpm", "bpm"),
         Index("ix_tracks_camelot", "camelot"),
+        # Search-box filters (migration 0003): each term's ids come from the index alone.
+        Index("ix_tracks_energy", "energy"),
+        Index("ix_tracks_year", "year"),
+        Index("ix_tracks_genre", "genre"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -79,7 +79,9 @@ class CompiledQuery:
     # With ``words_apart``: free-text words (and negated ones) left out of ``where`` for the caller.
     words: list[str] = field(default_factory=list)
     negated_words: list[str] = field(default_factory=list)
-    structured: str = ""  # the tokens compiled into ``where`` (a cache key for their result)
+    # Each valid term's token and clause (``where`` is their AND): the app caches a term's matches, so
+    # typing a second term queries only that one. "genre:" (an error while typing) is not a part.
+    parts: list[tuple[str, ColumnElement[bool]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -208,31 +210,29 @@ def compile_query(text: str, dialect: str = "", *, words_apart: bool = False) ->
 
 def _compile(text: str, words_apart: bool) -> CompiledQuery:
     tokens, errors = _tokens(text.strip())
-    clauses: list[ColumnElement[bool]] = []
     words: list[str] = []
     negated_words: list[str] = []
-    structured: list[str] = []
+    parts: list[tuple[str, ColumnElement[bool]]] = []
     for token in tokens:
         negate = token.startswith("-") and len(token) > 1 and not token[1:2].isdigit()
         body = token[1:] if negate else token
         if words_apart and ":" not in body:
             (negated_words if negate else words).append(body)
             continue
-        structured.append(token)
         try:
             clause = _term(body)
         except ValueError as exc:
             errors.append(str(exc))
             continue
-        clauses.append(not_(clause) if negate else clause)
-    where: ColumnElement[bool] = and_(*clauses) if clauses else true()
+        parts.append((token, not_(clause) if negate else clause))
+    where: ColumnElement[bool] = and_(*[c for _t, c in parts]) if parts else true()
     return CompiledQuery(
         where=where,
         errors=errors,
-        terms=len(clauses),
+        terms=len(parts),
         words=words,
         negated_words=negated_words,
-        structured=" ".join(structured),
+        parts=parts,
     )
 
 

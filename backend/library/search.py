@@ -4,7 +4,8 @@ The database answers the structured part of a query (``bpm:120-128``, ``is:mix``
 indexes; free words ("kestrel", "night drive") would need six unindexed ``LIKE``s over every row — about
 a second on 100k tracks. Instead the app keeps one lower-cased line per track (title, artist, album,
 genre, label, path: ~15 MB for 100k) and filters the sorted id vector with ``in``: each keystroke costs
-milliseconds, keeps the database's order, and matches Unicode case-insensitively.
+milliseconds (typing on narrows the previous matches), keeps the database's order, and matches Unicode
+case-insensitively.
 
 The index loads in chunks (each a single aggregated row, so the loop never processes 100k result rows
 at once) and is kept fresh by the client from track events; until it is loaded, queries use SQL.
@@ -24,23 +25,22 @@ from backend.db.models import Track
 from backend.services import Services
 
 CHUNK = 20_000  # tracks per load query: one aggregated string of ~2 MB
-_FIELD_SEP = "\x1f"  # unit separator: between the id and the text
-_ROW_SEP = "\x1e"  # record separator: between tracks
+_ROW_SEP = "\x1e"  # record separator: between tracks (replaced by a space inside a tag)
 _COLUMNS = (Track.title, Track.artist, Track.album, Track.genre, Track.label, Track.rel_path)
 
 
 def _line_expr() -> Any:
-    """``id<US>title artist album genre label path`` as one SQL string expression (``||``)."""
+    """``title artist album genre label path`` as one SQL string expression (``||``)."""
     text: Any = func.coalesce(_COLUMNS[0], "")
     for column in _COLUMNS[1:]:
         text = text.concat(" ").concat(func.coalesce(column, ""))
-    return cast(Track.id, String).concat(_FIELD_SEP).concat(text)
+    return func.replace(text, _ROW_SEP, " ")
 
 
-def _aggregate(expr: Any, dialect: str) -> Any:
+def _aggregate(expr: Any, dialect: str, separator: str) -> Any:
     if dialect == "postgresql":
-        return func.string_agg(expr, _ROW_SEP)
-    return func.group_concat(expr, _ROW_SEP)
+        return func.string_agg(expr, separator)
+    return func.group_concat(expr, separator)
 
 
 class SearchIndex:
@@ -66,7 +66,7 @@ class SearchIndex:
                 if not chunk:
                     break
                 text.update(chunk)
-                last_id = max(chunk)
+                last_id = next(reversed(chunk))  # the chunk is in id order
                 await asyncio.sleep(0)  # let the GUI paint between chunks
             self.text = text
             self._invalidate()
@@ -93,20 +93,27 @@ class SearchIndex:
 
     @staticmethod
     async def _fetch(services: Services, where: Any, limit: int | None = None) -> dict[int, str]:
-        inner = select(_line_expr().label("line")).where(where).order_by(Track.id)
+        """Ids and lines as two aggregated strings in one row: two C-level splits in Python instead
+        of per-row parsing (~15 ms instead of ~200 ms for 100k tracks)."""
+        inner = select(Track.id.label("id"), _line_expr().label("line")).where(where)
+        inner = inner.order_by(Track.id)
         if limit is not None:
             inner = inner.limit(limit)
         sub = inner.subquery()
+        dialect = services.db.dialect
+        query = select(
+            _aggregate(cast(sub.c.id, String), dialect, ","),
+            _aggregate(sub.c.line, dialect, _ROW_SEP),
+        )
         async with services.db.read() as session:
-            joined = (
-                await session.execute(select(_aggregate(sub.c.line, services.db.dialect)))
-            ).scalar()
-        out: dict[int, str] = {}
-        for row in (joined or "").split(_ROW_SEP):
-            track_id, _, value = row.partition(_FIELD_SEP)
-            if track_id.isdigit():  # a separator inside a tag only costs that one line
-                out[int(track_id)] = value.lower()
-        return out
+            joined_ids, joined_lines = (await session.execute(query)).one()
+        if not joined_ids:
+            return {}
+        ids = np.fromstring(joined_ids, dtype=np.int64, sep=",").tolist()
+        lines = (joined_lines or "").lower().split(_ROW_SEP)
+        if len(lines) != len(ids):  # both aggregates walk the same rows; never expected
+            raise RuntimeError(f"search index: {len(ids)} ids but {len(lines)} lines")
+        return dict(zip(ids, lines, strict=True))
 
     def _matching_positions(self, words: tuple[str, ...]) -> list[int]:
         if self._ids is None:
@@ -130,8 +137,8 @@ class SearchIndex:
         return positions
 
     def filter(
-        self, ids: Sequence[int], words: Sequence[str], negated: Sequence[str] = ()
-    ) -> list[int]:
+        self, ids: npt.NDArray[np.int64], words: Sequence[str], negated: Sequence[str] = ()
+    ) -> npt.NDArray[np.int64]:
         """The ids (order kept) whose text contains every word and none of the negated ones."""
         needles = tuple(w.lower() for w in words)
         avoid = [w.lower() for w in negated]
@@ -144,7 +151,14 @@ class SearchIndex:
             texts = self._texts
             positions = [p for p in positions if not any(a in texts[p] for a in avoid)]
         assert self._ids is not None
-        matched = self._ids[positions]
-        order = np.asarray(ids, dtype=np.int64)
-        result: list[int] = order[np.isin(order, matched)].tolist()
-        return result
+        return keep_members(ids, self._ids[positions])
+
+
+def keep_members(
+    ids: npt.NDArray[np.int64], members: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """``ids`` (order kept) that are in ``members``: a lookup table over the id range, ~1 ms for 100k."""
+    if not len(ids) or not len(members):
+        return ids[:0]
+    kept: npt.NDArray[np.int64] = ids[np.isin(ids, members, kind="table")]
+    return kept

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 import qasync
 
+import tracktion_gui  # noqa: F401  (installs the PySide6 refcount guard, even for tests without a window)
 from backend.audio.encode import encode, tone
 
 
@@ -104,18 +105,24 @@ async def rows_become(window: Any, count: int, timeout_s: float = 30.0) -> None:
 _closed_windows: list[Any] = []
 
 
-@pytest.fixture
-def open_window(qapp: Any, make_settings: Any) -> Any:
-    """``async with open_window() as window``: the real main window over an embedded library.
+@pytest.fixture(params=["embedded", "services"])
+def open_window(request: pytest.FixtureRequest, qapp: Any, make_settings: Any) -> Any:
+    """``async with open_window() as window``: the real main window over one deployment.
 
-    Catalog workers and the folder watcher run in-process. The window lives inside the test's own
-    coroutine (not an async fixture): qasync steps background tasks only while its loop runs, and
-    pytest-asyncio runs fixtures and the test in separate ``run_until_complete`` calls.
+    Embedded: SQLite, in-process bus, catalog workers and the folder watcher in this process (as the
+    app runs them). Services: PostgreSQL + RabbitMQ + Redis with this test's database and prefixes
+    (``open_deployment``); the worker kinds run here as the worker processes would, over RabbitMQ.
+    The window lives inside the test's own coroutine (not an async fixture): qasync steps background
+    tasks only while its loop runs, and pytest-asyncio runs fixtures and the test in separate
+    ``run_until_complete`` calls.
     """
+    from backend.worker.local import local_workers
+    from tests.conftest import open_deployment
     from tracktion_gui.app import open_app_services
     from tracktion_gui.asyncutil import cancel_all
     from tracktion_gui.main_window import MainWindow
 
+    mode = request.param
     qapp.setQuitOnLastWindowClosed(False)  # closing the window must not end the test's loop
 
     @asynccontextmanager
@@ -123,8 +130,13 @@ def open_window(qapp: Any, make_settings: Any) -> Any:
         # A long settle window: the watcher leaves a file alone for 30 s after an outside change,
         # so the conflict test decides when the library learns about it (test files are an hour old).
         values = {"settle_window_s": 30, "debounce_ms": 50, **library}
-        settings = make_settings("embedded", library=values)
-        async with open_app_services(settings, worker_kinds=list(kinds)) as client:
+        async with (
+            open_deployment(request, make_settings, mode, library=values) as deployment,
+            open_app_services(deployment.settings, worker_kinds=list(kinds)) as client,
+            AsyncExitStack() as stack,
+        ):
+            if mode == "services":  # open_app_services starts workers only in embedded mode
+                await stack.enter_async_context(local_workers(client.services, list(kinds)))
             w = MainWindow(client)
             await w.start()
             w.show()

@@ -11,6 +11,7 @@ from backend.api.library import track_ids
 from backend.db.models import LibraryRoot, Track
 from backend.library.query import compile_query
 from backend.services import Services, open_services
+from tests.conftest import open_deployment
 
 TRACKS = [
     # title, artist, genre, bpm, camelot, energy, is_mix, status, fingerprint, last_error
@@ -39,6 +40,12 @@ TRACKS = [
 @pytest.fixture
 async def library(make_settings: Any) -> AsyncIterator[Services]:
     services = await open_services(make_settings("embedded"))
+    await _add_tracks(services)
+    yield services
+    await services.close()
+
+
+async def _add_tracks(services: Services) -> None:
     async with services.db.unit_of_work() as session:
         root = LibraryRoot(path="/music", name="music")
         session.add(root)
@@ -60,8 +67,6 @@ async def library(make_settings: Any) -> AsyncIterator[Services]:
                     last_error=err,
                 )
             )
-    yield services
-    await services.close()
 
 
 async def titles(services: Services, query: str) -> list[str]:
@@ -136,10 +141,17 @@ async def test_sorting_is_done_by_the_database(library: Services) -> None:
     assert desc.ids[0] == result.ids[1]  # 138 BPM (7A) is the fastest
 
 
-@pytest.mark.parametrize(
-    "query",
-    ["sunrise", "aurora drive", "techno", "-genre:techno -house", "100%", "bpm:>120 theory"],
-)
+IN_MEMORY_QUERIES = [
+    "sunrise",
+    "aurora drive",
+    "techno",
+    "-genre:techno -house",
+    "100%",
+    "bpm:>120 theory",
+]
+
+
+@pytest.mark.parametrize("query", IN_MEMORY_QUERIES)
 async def test_in_memory_free_text_gives_the_same_tracks_in_the_same_order(
     library: Services, query: str
 ) -> None:
@@ -156,3 +168,41 @@ async def test_in_memory_free_text_gives_the_same_tracks_in_the_same_order(
         library, query + " a", "bpm", True, index, cache
     )  # narrowing, cached ids
     assert again.ids == (await track_ids(library, query + " a", sort="bpm", descending=True)).ids
+
+
+async def test_ids_read_across_a_library_change_are_not_kept(library: Services) -> None:
+    import asyncio
+
+    from backend.api.library import IdCache
+
+    cache = IdCache()
+    reading = asyncio.ensure_future(cache.order(library, "title", False))
+    await asyncio.sleep(0)  # the query is now waiting on the database thread
+    assert not reading.done()
+    cache.clear()  # a track event arrives while it runs: its answer may predate the change
+    assert len(await reading) == len(TRACKS)
+    assert cache.orders == {}
+    await cache.order(library, "title", False)
+    assert list(cache.orders) == [("title", False)]
+
+
+@pytest.mark.parametrize("mode", ["embedded", "services"])
+async def test_cached_id_vectors_answer_as_sql_does_on_both_deployments(
+    request: pytest.FixtureRequest, make_settings: Any, mode: str
+) -> None:
+    """The app's path (sort order and per-term ids cached, words in memory) equals one SQL query,
+    on SQLite and on PostgreSQL, for every sort column and direction."""
+    from backend.api.library import IdCache
+    from backend.library.search import SearchIndex
+
+    # Opened inside the test (not a fixture): see the note in tests/gui/conftest.py on qasync.
+    async with open_deployment(request, make_settings, mode) as services:
+        await _add_tracks(services)
+        index, cache = SearchIndex(), IdCache()
+        await index.load(services)
+        for query in [*IN_MEMORY_QUERIES, "genre:techno bpm:120-140", "-is:mix key:~8A", ""]:
+            for sort in ("title", "bpm", "key", "artist"):
+                for descending in (False, True):
+                    in_sql = await track_ids(services, query, sort, descending)
+                    cached = await track_ids(services, query, sort, descending, index, cache)
+                    assert cached.ids == in_sql.ids, (query, sort, descending)

@@ -26,7 +26,7 @@ from tracktion_gui.models.library_model import TRACK_ID_ROLE, LibraryModel
 from tracktion_gui.views.detail import DetailPane
 
 ROW_HEIGHT = 24
-SEARCH_DEBOUNCE_MS = 40  # coalesces fast typing; well under a frame budget of latency
+SEARCH_DEBOUNCE_MS = 5  # coalesces a burst of key repeats; stale queries are cancelled anyway
 QUERY_HELP = (
     "Search: free text, field:value (artist:daft), ranges (bpm:120-128, energy:>6), key:8A, "
     "key:~8A (compatible), is:mix, is:missing, is:duplicate, has:error; -term excludes"
@@ -87,6 +87,9 @@ class LibraryView(QWidget):
         self.model.idsLoaded.connect(self._on_loaded)
         self.model.editFinished.connect(self._on_edit_finished)
         self.model.layoutChanged.connect(self._emit_current)
+        self._scroll_anchor: int | None = None
+        self.model.layoutAboutToBeChanged.connect(self._remember_scroll)
+        self.model.layoutChanged.connect(self._restore_scroll)
 
     def _setup_table(self) -> None:
         t = self.table
@@ -133,6 +136,31 @@ class LibraryView(QWidget):
         current = self.table.currentIndex()
         if not current.isValid():
             self.detail.show_track(-1)
+
+    def top_id(self) -> int | None:
+        """The track in the top visible row."""
+        return self.model.track_id(self.table.rowAt(0))
+
+    def _remember_scroll(self) -> None:
+        self._scroll_anchor = self.top_id()
+
+    def _restore_scroll(self) -> None:
+        """After new ids: a live update keeps the top row's track in place (rows arriving above it do
+        not push the list down); a sort or filter shows the current track, or the top."""
+        table = self.table
+        table.doItemsLayout()  # the scroll range for the new row count, before positioning
+        anchor = self._scroll_anchor if self.model.live_change else None
+        row = self.model.rows_of({anchor}).get(anchor) if anchor is not None else None
+        if row is not None:
+            column = max(0, table.columnAt(0))  # the leftmost shown column: no sideways scroll
+            index = self.model.index(row, column)
+            table.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        elif not self.model.live_change:
+            current = table.currentIndex()
+            if current.isValid():
+                table.scrollTo(current, QAbstractItemView.ScrollHint.EnsureVisible)
+            else:
+                table.scrollToTop()
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
