@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend.db.models import Job
+from backend.db.models import Job, Track
 from backend.messaging.contracts import InvalidMessage, JobUpdated, decode, new
 from backend.services import Services
 from backend.worker import jobs as job_rows
@@ -14,13 +14,15 @@ from backend.worker import jobs as job_rows
 FAILED = ("failed", "dead")
 
 
-def job_dict(job: Job) -> dict[str, Any]:
+def job_dict(job: Job, track: str | None = None) -> dict[str, Any]:
+    """A job for the panel and ``jobs ls --json``; ``track`` names the track it is about, if any."""
     return {
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
         "title": job.title,
         "track_id": job.track_id,
+        "track": track,
         "progress": job.progress,
         "attempts": job.attempts,
         "error": job.error,
@@ -33,11 +35,24 @@ def job_dict(job: Job) -> dict[str, Any]:
 async def list_jobs(
     services: Services, status: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    query = (
+        select(Job, Track.artist, Track.title, Track.rel_path)
+        .outerjoin(Track, Track.id == Job.track_id)
+        .order_by(Job.created_at.desc())
+        .limit(limit)
+    )
     if status is not None:
         query = query.where(Job.status == status)
     async with services.db.read() as session:
-        return [job_dict(j) for j in (await session.execute(query)).scalars().all()]
+        rows = (await session.execute(query)).all()
+    return [job_dict(job, track_name(artist, title, path)) for job, artist, title, path in rows]
+
+
+def track_name(artist: str | None, title: str | None, rel_path: str | None) -> str | None:
+    """How a job names its track: "Artist – Title", else the file name (untagged), else None."""
+    if title:
+        return f"{artist} – {title}" if artist else title
+    return rel_path.rsplit("/", 1)[-1] if rel_path else None
 
 
 async def retry_job(services: Services, job_id: str) -> bool:

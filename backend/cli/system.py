@@ -183,7 +183,10 @@ def _jobs_ls(args: argparse.Namespace) -> int:
         print_json(jobs)
         return EXIT_OK
     for job in jobs:
-        line = f"{job['id'][:8]}  {job['status']:<9} {job['progress'] * 100:5.1f}%  {job['title'] or job['kind']}"
+        what = job["title"] or job["kind"]
+        if job["track"]:
+            what += f" ({job['track']})"
+        line = f"{job['id'][:8]}  {job['status']:<9} {job['progress'] * 100:5.1f}%  {what}"
         if job["error"]:
             line += f"  — {job['error']}"
         print(line)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from backend.messaging.contracts import TracklistRequested
 from backend.worker.local import wait_settled
-from tests.gui.conftest import next_signal
+from tests.gui.conftest import make_music, next_signal, rows_become
 
 MISSING_TRACK = 424242
 
@@ -44,3 +45,19 @@ async def test_a_failed_job_shows_its_reason_and_retries(open_window: Any, qtbot
         assert again["finished_at"] != first_finish
         assert again["status"] in ("failed", "dead") and str(MISSING_TRACK) in again["error"]
         assert "failed" in window.jobs_label.text() or "dead" in jobs.summary.text()
+
+
+async def test_jobs_name_the_track_they_are_about(
+    open_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    async with open_window(kinds=("catalog",)) as window:
+        make_music(tmp_path / "music", [{"title": "Night Drive", "artist": "Lumen Tide"}])
+        await window.add_folder(tmp_path / "music")
+        await rows_become(window, 1)
+        window.show_view("jobs")
+        await window.jobs.reload()
+        jobs = window.jobs.model.jobs
+        analyse = next(j for j in jobs if j["kind"].endswith("analysis.requested"))
+        row = jobs.index(analyse)
+        # "Analyse “Lumen Tide – Night Drive”", not "Analyse track #1".
+        assert window.jobs.model.index(row, 1).data() == "Analyse “Lumen Tide – Night Drive”"

@@ -52,7 +52,9 @@ def describe(job: dict[str, Any]) -> str:
     what = WHAT.get(message_type, message_type)
     title = job.get("title") or ""
     detail = title[len(message_type) :].strip() if title.startswith(message_type) else title
-    if detail.startswith("#"):
+    if job.get("track") and (detail.startswith("#") or not detail):
+        detail = f"“{job['track']}”"  # the track by name; its id means nothing to a user
+    elif detail.startswith("#"):
         detail = f"track {detail}"
     return f"{what} {detail}".strip()
 
