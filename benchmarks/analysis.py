@@ -137,7 +137,9 @@ def main() -> None:
     parser.add_argument("--mix-minutes", type=float, action="append", default=None,
                         help="mix length (repeatable: --mix-minutes 120 --mix-minutes 180)")  # fmt: skip
     parser.add_argument("--no-track", action="store_true", help="measure only the mixes")
-    parser.add_argument("--generate-only", action="store_true", help="fill the cache, measure nothing")
+    parser.add_argument(
+        "--generate-only", action="store_true", help="fill the cache, measure nothing"
+    )
     default_dir = os.environ.get("TRACKTION_BENCH_CACHE") or str(
         Path(tempfile.gettempdir()) / "tracktion-bench-audio"
     )

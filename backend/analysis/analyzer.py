@@ -74,7 +74,7 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
         info = stream.info
         if is_long is None:
             is_long = (info.duration_s or 0.0) >= LONG_RECORDING_S
-        spectral = SpectralAnalyzer(info.sample_rate)
+        spectral = SpectralAnalyzer(info.sample_rate, info.duration_s)
         loudness = LoudnessMeter(info.sample_rate, info.channels)
         peaks = PeakMeter()
         reported = -1.0
