@@ -184,8 +184,8 @@ class SpectralAnalyzer:
         if frames is None:
             return
         spec = sfft.rfft(frames * self.window, axis=1)
-        power = np.abs(spec)
-        power *= power
+        power = spec.real * spec.real
+        power += spec.imag * spec.imag
         # Amplitude scale: a full-scale sine reads ~0.707 (its RMS).
         norm = np.float32(2.0 / ((self.window**2).sum() * self.n_fft))
         sums = power @ self.matrix
