@@ -33,7 +33,7 @@ WINDOW_S = 30.0
 KEY_CONTEXT_S = 15.0
 NOVELTY_HALF_S = 24
 MIN_GAP_S = 30.0
-CHUNK_S = 600
+CHUNK_S = 120  # tempogram rows per FFT batch: bounds its temporaries to ~2.5 MB
 
 
 def timeline(series: FrameSeries, segment_power: F64, duration_s: float) -> list[TimelineWindow]:
