@@ -6,7 +6,8 @@ For each file, in separate one-core subprocesses (so peak memory is per measurem
              timeline + transitions for the mix)
   naive    — the naive librosa pipeline: librosa.load (whole file, 22.05 kHz), beat_track,
              chroma_cqt, rms
-and prints x-realtime, peak RSS and the ratios full/decode and naive/full.
+and prints x-realtime, peak RSS and the ratios full/decode and naive/full — by wall clock, and again by
+the process's own CPU time (user + sys), which other load on the machine disturbs far less.
 
     python benchmarks/analysis.py                  # 6-min track + 30-min mix (a few minutes)
     python benchmarks/analysis.py --quick          # 6-min track + 10-min mix, naive on the track only
@@ -94,15 +95,16 @@ def _cached(path: Path, make: Callable[[Path], None]) -> Path:
 def _measure(kind: str, path: str, is_long: bool) -> dict[str, float]:
     """Runs inside the one-core subprocess."""
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     if kind == "decode":
         from backend.analysis.decode import decode_all
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         seconds = decode_all(path)
     elif kind == "full":
         from backend.analysis.analyzer import analyze_file
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         result, waveform = analyze_file(path, is_long=is_long)
         waveform.to_bytes()
         seconds = result.duration_s
@@ -115,8 +117,11 @@ def _measure(kind: str, path: str, is_long: bool) -> dict[str, float]:
         librosa.feature.rms(y=y)
         seconds = len(y) / sr
     elapsed = time.perf_counter() - t0
+    cpu = (
+        time.process_time() - cpu0
+    )  # user + sys of this process: robust to other load on the machine
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"elapsed_s": elapsed, "audio_s": seconds, "peak_mb": peak_mb}
+    return {"elapsed_s": elapsed, "cpu_s": cpu, "audio_s": seconds, "peak_mb": peak_mb}
 
 
 def _run_one_core(kind: str, path: Path, is_long: bool) -> dict[str, float]:
@@ -167,7 +172,8 @@ def main() -> None:
     if args.generate_only:
         return
     print(f"{'file':22} {'decode x-rt':>11} {'full x-rt':>10} {'full/decode':>11} {'naive x-rt':>10} "
-          f"{'naive/full':>10} {'full MB':>8} {'naive MB':>8}")  # fmt: skip
+          f"{'naive/full':>10} {'full MB':>8} {'naive MB':>8} {'cpu: decode':>11} {'full x-rt':>9} "
+          f"{'full/decode':>11}")  # fmt: skip
     for label, path, is_long in files:
         decode = _run_one_core("decode", path, is_long)
         full = _run_one_core("full", path, is_long)
@@ -182,7 +188,9 @@ def main() -> None:
             )
         else:
             row += f"{'-':>10} {'-':>10} "
-        row += f"{full['peak_mb']:8.0f} {naive['peak_mb'] if naive else float('nan'):8.0f}"
+        row += f"{full['peak_mb']:8.0f} {naive['peak_mb'] if naive else float('nan'):8.0f} "
+        row += (f"{rt / decode['cpu_s']:11.0f} {rt / full['cpu_s']:9.0f} "
+                f"{full['cpu_s'] / decode['cpu_s']:11.2f}")  # fmt: skip
         print(row, flush=True)
 
 
