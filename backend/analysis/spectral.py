@@ -139,7 +139,8 @@ class SpectralAnalyzer:
         self._peak_tail = np.zeros((0,), dtype=np.float32)
         self._prev_log: FloatArray | None = None
         self._per_s = max(1, round(sr / self.hop * SUMMARY_S))
-        frames = int((expected_s or 600.0) * sr / self.hop) + 64
+        # A corrupt header may declare any duration: the buffers start at most 8 hours long (they grow).
+        frames = int(min(expected_s or 600.0, 8 * 3600.0) * sr / self.hop) + 64
         self._parts = {k: _Growing(frames) for k in (
             "onset", "onset_low", "rms", "low", "mid", "high", "centroid", "peak")}  # fmt: skip
         self._parts["timbre"] = _Growing(frames // self._per_s + 4, N_BANDS)
