@@ -6,13 +6,17 @@ For each file, in separate one-core subprocesses (so peak memory is per measurem
              timeline + transitions for the mix)
   naive    — the naive librosa pipeline: librosa.load (whole file, 22.05 kHz), beat_track,
              chroma_cqt, rms
-and prints x-realtime, peak RSS and the ratios full/decode and naive/full.
+and prints x-realtime, peak RSS and the ratios full/decode and naive/full — by wall clock, and again by
+the process's own CPU time (user + sys), which other load on the machine disturbs far less.
 
     python benchmarks/analysis.py                  # 6-min track + 30-min mix (a few minutes)
     python benchmarks/analysis.py --quick          # 6-min track + 10-min mix, naive on the track only
-    python benchmarks/analysis.py --mix-minutes 120  # the issue's 2-hour mix (generation takes a while)
+    python benchmarks/analysis.py --mix-minutes 120 --mix-minutes 180 --skip-naive-mix
+                                                   # the issue's 2-hour mix and a 3-hour one
 
-Generated audio is cached in --workdir (default: a folder under the system temp dir).
+Generated audio is cached in --workdir (default: $TRACKTION_BENCH_CACHE, else a folder under the system
+temp dir) and reused by every later run: the generator is deterministic, and files are written under a
+temporary name and renamed when complete, so an interrupted generation is never mistaken for a cached file.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -77,18 +82,29 @@ def _make_mix(path: Path, minutes: float) -> None:
     write_audio(path, _mix_blocks(minutes), SR, channels=2)
 
 
+def _cached(path: Path, make: Callable[[Path], None]) -> Path:
+    """Generate ``path`` once (under a temporary name, renamed when complete) and reuse it afterwards."""
+    if not path.exists():
+        print(f"generating {path.name} ...", flush=True)
+        partial = path.with_name(f".partial-{path.name}")
+        make(partial)
+        partial.rename(path)
+    return path
+
+
 def _measure(kind: str, path: str, is_long: bool) -> dict[str, float]:
     """Runs inside the one-core subprocess."""
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     if kind == "decode":
         from backend.analysis.decode import decode_all
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         seconds = decode_all(path)
     elif kind == "full":
         from backend.analysis.analyzer import analyze_file
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         result, waveform = analyze_file(path, is_long=is_long)
         waveform.to_bytes()
         seconds = result.duration_s
@@ -101,8 +117,11 @@ def _measure(kind: str, path: str, is_long: bool) -> dict[str, float]:
         librosa.feature.rms(y=y)
         seconds = len(y) / sr
     elapsed = time.perf_counter() - t0
+    cpu = (
+        time.process_time() - cpu0
+    )  # user + sys of this process: robust to other load on the machine
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    return {"elapsed_s": elapsed, "audio_s": seconds, "peak_mb": peak_mb}
+    return {"elapsed_s": elapsed, "cpu_s": cpu, "audio_s": seconds, "peak_mb": peak_mb}
 
 
 def _run_one_core(kind: str, path: Path, is_long: bool) -> dict[str, float]:
@@ -120,10 +139,16 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--mix-minutes", type=float, default=None)
+    parser.add_argument("--mix-minutes", type=float, action="append", default=None,
+                        help="mix length (repeatable: --mix-minutes 120 --mix-minutes 180)")  # fmt: skip
+    parser.add_argument("--no-track", action="store_true", help="measure only the mixes")
     parser.add_argument(
-        "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "tracktion-bench-audio"
+        "--generate-only", action="store_true", help="fill the cache, measure nothing"
     )
+    default_dir = os.environ.get("TRACKTION_BENCH_CACHE") or str(
+        Path(tempfile.gettempdir()) / "tracktion-bench-audio"
+    )
+    parser.add_argument("--workdir", type=Path, default=Path(default_dir))
     parser.add_argument(
         "--skip-naive-mix", action="store_true", help="naive librosa only on the track"
     )
@@ -133,21 +158,22 @@ def main() -> None:
     if args.measure:
         print(json.dumps(_measure(args.measure[0], args.measure[1], args.long)))
         return
-    minutes = args.mix_minutes or (10.0 if args.quick else 30.0)
+    all_minutes = args.mix_minutes or [10.0 if args.quick else 30.0]
     args.workdir.mkdir(parents=True, exist_ok=True)
     files: list[tuple[str, Path, bool]] = []
     for ext in ("mp3", "flac"):
-        track = args.workdir / f"track-6min.{ext}"
-        if not track.exists():
-            print(f"generating {track.name} ...", flush=True)
-            _make_track(track, 360.0)
-        mix = args.workdir / f"mix-{minutes:g}min.{ext}"
-        if not mix.exists():
-            print(f"generating {mix.name} ...", flush=True)
-            _make_mix(mix, minutes)
-        files += [(f"6-min track {ext}", track, False), (f"{minutes:g}-min mix {ext}", mix, True)]
+        if not args.no_track:
+            track = _cached(args.workdir / f"track-6min.{ext}", lambda p: _make_track(p, 360.0))
+            files.append((f"6-min track {ext}", track, False))
+        for minutes in all_minutes:
+            mix = _cached(args.workdir / f"mix-{minutes:g}min.{ext}",
+                          lambda p, m=minutes: _make_mix(p, m))  # fmt: skip
+            files.append((f"{minutes:g}-min mix {ext}", mix, True))
+    if args.generate_only:
+        return
     print(f"{'file':22} {'decode x-rt':>11} {'full x-rt':>10} {'full/decode':>11} {'naive x-rt':>10} "
-          f"{'naive/full':>10} {'full MB':>8} {'naive MB':>8}")  # fmt: skip
+          f"{'naive/full':>10} {'full MB':>8} {'naive MB':>8} {'cpu: decode':>11} {'full x-rt':>9} "
+          f"{'full/decode':>11}")  # fmt: skip
     for label, path, is_long in files:
         decode = _run_one_core("decode", path, is_long)
         full = _run_one_core("full", path, is_long)
@@ -162,7 +188,9 @@ def main() -> None:
             )
         else:
             row += f"{'-':>10} {'-':>10} "
-        row += f"{full['peak_mb']:8.0f} {naive['peak_mb'] if naive else float('nan'):8.0f}"
+        row += f"{full['peak_mb']:8.0f} {naive['peak_mb'] if naive else float('nan'):8.0f} "
+        row += (f"{rt / decode['cpu_s']:11.0f} {rt / full['cpu_s']:9.0f} "
+                f"{full['cpu_s'] / decode['cpu_s']:11.2f}")  # fmt: skip
         print(row, flush=True)
 
 

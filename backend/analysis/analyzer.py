@@ -74,7 +74,7 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
         info = stream.info
         if is_long is None:
             is_long = (info.duration_s or 0.0) >= LONG_RECORDING_S
-        spectral = SpectralAnalyzer(info.sample_rate)
+        spectral = SpectralAnalyzer(info.sample_rate, info.duration_s)
         loudness = LoudnessMeter(info.sample_rate, info.channels)
         peaks = PeakMeter()
         reported = -1.0
@@ -107,7 +107,7 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
     key, key_conf = None, 0.0
     if audible_s >= MIN_TONAL_S and lufs is not None:
         tempo = estimate_tempo(series.onset, series.onset_low, series.fps, accents=_accents(series))
-        key, key_conf = estimate_key(series.chroma)
+        key, key_conf = estimate_key(series.chroma, chroma_fps=series.chroma_fps, bpm=tempo.bpm)
     desc = descriptors(series, lufs, tempo.bpm)
     energy = energy_rating(desc) if lufs is not None else None
     features = feature_vector(series, desc, energy=energy, bpm_confidence=tempo.confidence,

@@ -201,12 +201,17 @@ class AudioStream:
             yield from frames
 
     def blocks(self) -> Iterator[Block]:
-        """Yield (channels, ≤ block_samples) float32 blocks until the end of the stream."""
+        """Yield (channels, ≤ block_samples) float32 blocks until the end of the stream.
+
+        Each frame is copied once, straight into a fresh block buffer (a new one per block: consumers
+        may keep views of the previous block).
+        """
         info = self.info
         folded = info.source_channels > 2
         take = info.source_channels if folded else info.channels
-        pending: list[list[npt.NDArray[np.float32]]] = [[] for _ in range(take)]
-        pending_n = 0
+        size = self.block_samples
+        buf = np.empty((take, size), dtype=np.float32)
+        pos = 0
         limit = int(self.max_seconds * info.sample_rate)
         try:
             for frame in self._frames():
@@ -217,25 +222,25 @@ class AudioStream:
                 if len(planes) != take:
                     self.bad_packets += 1  # channel layout changed mid-stream: drop the frame
                     continue
-                for lst, plane in zip(pending, planes, strict=True):
-                    lst.append(plane)
                 n = len(planes[0])
-                pending_n += n
+                if pos + n > buf.shape[1]:
+                    if pos:
+                        yield self._fold(buf[:, :pos], folded)
+                    buf, pos = np.empty((take, max(size, n)), dtype=np.float32), 0
+                for row, plane in zip(buf, planes, strict=True):
+                    row[pos : pos + n] = plane
+                pos += n
                 self.decoded_samples += n
                 if self.decoded_samples > limit:
                     raise DecodeError(f"longer than {self.max_seconds / 3600:.0f} hours", self.path)
-                if pending_n >= self.block_samples:
-                    yield self._join(pending, folded)
-                    pending, pending_n = [[] for _ in range(take)], 0
         except av.error.FFmpegError as exc:
             raise DecodeError(f"decoding failed ({exc})", self.path) from None
-        if pending_n:
-            yield self._join(pending, folded)
+        if pos:
+            yield self._fold(buf[:, :pos], folded)
         self._check_complete()
 
     @staticmethod
-    def _join(pending: list[list[npt.NDArray[np.float32]]], folded: bool) -> Block:
-        block = np.stack([np.concatenate(lst) for lst in pending])
+    def _fold(block: Block, folded: bool) -> Block:
         # Surround is folded to mono: channel weights of BS.1770 matter little for DJ material.
         return block.mean(axis=0, keepdims=True, dtype=np.float32) if folded else block
 

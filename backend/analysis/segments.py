@@ -33,7 +33,8 @@ WINDOW_S = 30.0
 KEY_CONTEXT_S = 15.0
 NOVELTY_HALF_S = 24
 MIN_GAP_S = 30.0
-CHUNK_S = 600
+NOVELTY_BATCH_S = 600
+CHUNK_S = 120  # tempogram rows per FFT batch: bounds its temporaries to ~2.5 MB
 
 
 def timeline(series: FrameSeries, segment_power: F64, duration_s: float) -> list[TimelineWindow]:
@@ -47,11 +48,9 @@ def timeline(series: FrameSeries, segment_power: F64, duration_s: float) -> list
         bpm: float | None = None
         env = tempo_mod.normalise_envelope(series.onset[a:b], fps)
         if len(env) > fps * 8 and np.any(env):
-            low = tempo_mod.normalise_envelope(series.onset_low[a:b], fps)
             max_lag = int(4 * 60.0 * fps / tempo_mod.MIN_BPM) + 2
             r_full = tempo_mod.autocorrelation(env, max_lag)
-            r_low = tempo_mod.autocorrelation(low, max_lag)
-            coarse, strength, _ = tempo_mod.choose_tempo(r_full, r_low, fps)
+            coarse, strength, _ = tempo_mod.choose_tempo(r_full, fps)
             if strength * 1.6 >= tempo_mod.MIN_CONFIDENCE:
                 bpm = round(coarse, 1)
         ca = int(max(0.0, start - KEY_CONTEXT_S) * series.chroma_fps)
@@ -75,10 +74,12 @@ def _zscore(x: F64) -> F64:
 
 
 def _per_second(values: npt.NDArray[np.float32], rate: float, seconds: int) -> F64:
-    """Average a (frames, d) series into ``seconds`` rows."""
+    """Average a (frames, d) series into ``seconds`` rows (float64 sums, no float64 copy of the input)."""
     idx = np.minimum((np.arange(len(values)) / rate).astype(int), seconds - 1)
     out = np.zeros((seconds, values.shape[1]))
-    np.add.at(out, idx, values.astype(np.float64))
+    if len(values):
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+        out[idx[starts]] = np.add.reduceat(values, starts, axis=0, dtype=np.float64)
     counts = np.bincount(idx, minlength=seconds)[:, None]
     return np.asarray(out / np.maximum(counts, 1))
 
@@ -118,15 +119,19 @@ def novelty(series: FrameSeries, half: int = NOVELTY_HALF_S) -> F64:
     feats = np.hstack([_zscore(series.timbre.astype(np.float64)), _zscore(chroma),
                        _zscore(_tempogram(series, seconds))])  # fmt: skip
     csum = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
-    csq = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats**2, axis=0)])
-    t = np.arange(half, seconds - half)
-    left = (csum[t] - csum[t - half]) / half
-    right = (csum[t + half] - csum[t]) / half
-    var_l = (csq[t] - csq[t - half]) / half - left**2
-    var_r = (csq[t + half] - csq[t]) / half - right**2
-    spread = np.sqrt(np.maximum(var_l + var_r, 0).mean(axis=1)) + 0.5
+    feats **= 2
+    csq = np.vstack([np.zeros((1, feats.shape[1])), np.cumsum(feats, axis=0)])
+    del feats
     out = np.zeros(seconds)
-    out[t] = np.sqrt(((left - right) ** 2).mean(axis=1)) / spread
+    # In batches of rows: the window statistics of a 3-hour mix would be a dozen (seconds, 64) arrays.
+    for first in range(half, seconds - half, NOVELTY_BATCH_S):
+        t = np.arange(first, min(first + NOVELTY_BATCH_S, seconds - half))
+        left = (csum[t] - csum[t - half]) / half
+        right = (csum[t + half] - csum[t]) / half
+        var_l = (csq[t] - csq[t - half]) / half - left**2
+        var_r = (csq[t + half] - csq[t]) / half - right**2
+        spread = np.sqrt(np.maximum(var_l + var_r, 0).mean(axis=1)) + 0.5
+        out[t] = np.sqrt(((left - right) ** 2).mean(axis=1)) / spread
     return np.asarray(uniform_filter1d(out, 5))
 
 

@@ -4,7 +4,9 @@ The analysis runs at the file's native rate (no resampling: see decode.py). Fram
 (hop 1024 at 44.1/48 kHz, scaled for other rates), window = 2 hops. Per frame we keep only small
 summaries — onset strength in three bands, waveform band levels, a 24-band log spectrum folded
 into one-second means, and a 12-bin chroma from a separate long window — so a 3-hour file needs a few
-MB, never the spectrogram.
+MB, never the spectrogram. The series grow in place in preallocated buffers (sized from the declared
+duration, doubled if it was wrong): thousands of small per-block arrays interleaved with the large
+per-block temporaries fragmented the heap, and resident memory grew twice as fast as the data.
 """
 
 from __future__ import annotations
@@ -65,6 +67,28 @@ def _chroma_matrix(n_fft: int, sr: int) -> FloatArray:
     return out
 
 
+class _Growing:
+    """An append-only float32 array of rows (``width`` columns, or 1-D when None)."""
+
+    def __init__(self, capacity: int, width: int | None = None) -> None:
+        self.width = width
+        self.data = np.empty((max(capacity, 16),) if width is None else (max(capacity, 16), width),
+                             dtype=np.float32)  # fmt: skip
+        self.n = 0
+
+    def append(self, rows: npt.NDArray[np.floating]) -> None:
+        end = self.n + len(rows)
+        if end > len(self.data):
+            grown = np.empty((max(end, 2 * len(self.data)), *self.data.shape[1:]), dtype=np.float32)
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        self.data[self.n : end] = rows
+        self.n = end
+
+    def array(self) -> FloatArray:
+        return self.data[: self.n]
+
+
 @dataclass
 class FrameSeries:
     """Everything the track-level estimators need, at frame rate ``fps`` (and 1 Hz for ``timbre``)."""
@@ -72,7 +96,6 @@ class FrameSeries:
     fps: float
     onset: FloatArray  # full-band spectral flux
     onset_low: FloatArray  # flux below ~150 Hz (kicks)
-    onset_high: FloatArray  # flux above ~2 kHz (hats, snares)
     rms: FloatArray  # frame RMS (mono mix)
     low: FloatArray  # waveform band amplitudes
     mid: FloatArray
@@ -87,7 +110,7 @@ class FrameSeries:
 class SpectralAnalyzer:
     """Feed (channels, n) blocks at ``sample_rate``; ``finish()`` returns a :class:`FrameSeries`."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, expected_s: float | None = None) -> None:
         sr = sample_rate
         self.sr = sr
         self.hop = hop_for_rate(sr)
@@ -98,7 +121,6 @@ class SpectralAnalyzer:
         self.bands = _band_matrix(edges, self.n_fft, sr)
         centres = edges[1:-1]
         self.low_bands = centres < 150.0
-        self.high_bands = centres >= 2000.0
         freqs = np.fft.rfftfreq(self.n_fft, 1.0 / sr).astype(np.float32)
         # One matrix product gives the 24 bands, low/mid/high, total power and the centroid numerator.
         extra = np.stack([freqs < LOW_HZ, (freqs >= LOW_HZ) & (freqs < HIGH_HZ), freqs >= HIGH_HZ,
@@ -116,11 +138,14 @@ class SpectralAnalyzer:
         self._c_tail = np.zeros(0, dtype=np.float32)
         self._peak_tail = np.zeros((0,), dtype=np.float32)
         self._prev_log: FloatArray | None = None
-        self._parts: dict[str, list[FloatArray]] = {k: [] for k in (
-            "onset", "onset_low", "onset_high", "rms", "low", "mid", "high", "centroid", "timbre",
-            "peak", "chroma")}  # fmt: skip
-        self._frames_seen = 0
         self._per_s = max(1, round(sr / self.hop * SUMMARY_S))
+        # A corrupt header may declare any duration: the buffers start at most 8 hours long (they grow).
+        frames = int(min(expected_s or 600.0, 8 * 3600.0) * sr / self.hop) + 64
+        self._parts = {k: _Growing(frames) for k in (
+            "onset", "onset_low", "rms", "low", "mid", "high", "centroid", "peak")}  # fmt: skip
+        self._parts["timbre"] = _Growing(frames // self._per_s + 4, N_BANDS)
+        self._parts["chroma"] = _Growing(frames // 8 + 4, 24)
+        self._frames_seen = 0
         self._lb_pending = np.zeros((0, N_BANDS), dtype=np.float32)
 
     def feed(
@@ -160,8 +185,8 @@ class SpectralAnalyzer:
         if frames is None:
             return
         spec = sfft.rfft(frames * self.window, axis=1)
-        power = np.abs(spec)
-        power *= power
+        power = spec.real * spec.real
+        power += spec.imag * spec.imag
         # Amplitude scale: a full-scale sine reads ~0.707 (its RMS).
         norm = np.float32(2.0 / ((self.window**2).sum() * self.n_fft))
         sums = power @ self.matrix
@@ -175,7 +200,6 @@ class SpectralAnalyzer:
         p = self._parts
         p["onset"].append(diff.sum(axis=1))
         p["onset_low"].append(diff[:, self.low_bands].sum(axis=1))
-        p["onset_high"].append(diff[:, self.high_bands].sum(axis=1))
         p["rms"].append(np.sqrt(total * norm))
         p["low"].append(np.sqrt(low * norm))
         p["mid"].append(np.sqrt(mid * norm))
@@ -203,19 +227,16 @@ class SpectralAnalyzer:
         """Flush the last partial frames and return the series."""
         self.feed(np.zeros((1, 0), dtype=np.float32), final=True)
 
-        def cat(name: str, width: int | None = None) -> FloatArray:
-            parts = self._parts[name]
-            if parts:
-                return np.concatenate(parts).astype(np.float32)
-            return np.zeros((0, width) if width else 0, dtype=np.float32)
-
-        fps = self.sr / self.hop
-        timbre = cat("timbre", N_BANDS)
         if len(self._lb_pending):  # the last partial second still counts
-            timbre = np.vstack([timbre, self._lb_pending.mean(axis=0, keepdims=True)])
+            self._parts["timbre"].append(self._lb_pending.mean(axis=0, keepdims=True))
+            self._lb_pending = self._lb_pending[:0]
+
+        def cat(name: str) -> FloatArray:
+            return self._parts[name].array()
+
         return FrameSeries(
-            fps=fps, onset=cat("onset"), onset_low=cat("onset_low"), onset_high=cat("onset_high"),
-            rms=cat("rms"), low=cat("low"), mid=cat("mid"), high=cat("high"), peak=cat("peak"),
-            centroid=cat("centroid"), timbre=timbre.astype(np.float32), chroma=cat("chroma", 24),
+            fps=self.sr / self.hop, onset=cat("onset"), onset_low=cat("onset_low"), rms=cat("rms"),
+            low=cat("low"), mid=cat("mid"), high=cat("high"), peak=cat("peak"),
+            centroid=cat("centroid"), timbre=cat("timbre"), chroma=cat("chroma"),
             chroma_fps=self.sr / self.c_hop,
         )  # fmt: skip

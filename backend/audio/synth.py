@@ -11,7 +11,8 @@ Styles (beat = quarter note at ``bpm``):
 Variation keywords (all optional): ``swing`` (0..0.5 of an 8th), ``jitter_ms``, ``drift`` (relative
 tempo change over the clip, e.g. 0.01), ``progression`` ("tonal" | "modal"), ``timbre``
 ("saw" | "square" | "sine" | "pluck" | "organ"), ``detune_cents``, ``drum_level``, ``harmony_level``,
-``lead`` (bool), ``bass`` (bool), ``drums`` (bool).
+``lead`` (bool), ``bass`` (bool), ``drums`` (bool), ``chords`` (index of the progression in its bank;
+random by default — naming it does not change the rest of the seeded choices).
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ def render_track(bpm: float, key: str, seconds: float, sr: int = 44100, *,
     kind = str(variation.get("progression", "tonal"))
     bank = (_MODAL if kind == "modal" else _TONAL)[k.mode]
     progression = bank[int(rng.integers(len(bank)))]
+    if "chords" in variation:
+        progression = bank[int(variation["chords"])]
     kicks, snares, hats = _PATTERNS[style]
     bars = tl.total_beats // 4 + 1
     if variation.get("drums", True):

@@ -60,3 +60,18 @@ def test_key_of_tonal_progressions(write_clip: WriteClip, key: str) -> None:
     from backend.analysis.keys import parse_key
 
     assert (result.camelot, result.open_key) == (parse_key(key).camelot, parse_key(key).open_key)
+
+
+# i–VI–III–VII in a minor key is the same cycle of chords as I–V–vi–IV in its relative major: only the
+# chord the phrases start on tells them apart (the estimator before 1.1 read every such loop as major).
+@pytest.mark.parametrize(
+    ("key", "chords"), [("C minor", 0), ("Eb major", 0), ("F# minor", 0), ("A major", 0)]
+)
+@pytest.mark.parametrize("seed", [3, 8])
+def test_a_loop_shared_by_relative_keys_is_read_from_its_phrase_start(
+    write_clip: WriteClip, key: str, chords: int, seed: int
+) -> None:
+    audio = render_track(126.0, key, 24.0, style="four_on_floor", seed=seed, progression="tonal",
+                         chords=chords)  # fmt: skip
+    result, _ = analyze_file(write_clip("loop.flac", audio))
+    assert result.key == key
