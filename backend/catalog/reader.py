@@ -20,7 +20,13 @@ from backend.catalog.fingerprint import FingerprintError, fingerprint_file
 from backend.catalog.formats import has_audio_extension, sniff_file
 from backend.catalog.tags import TagReadError, read_tags
 
-CHUNK_FILES = 24  # files per task: amortises inter-process overhead without starving a core
+CHUNK_FILES = 24  # files per task read in a thread
+MAX_CHUNK_FILES = (
+    64  # per pool task: bigger chunks cost the main process less to hand out and collect
+)
+CHUNKS_PER_PROCESS = (
+    4  # … but each process gets several, so none sits idle while another still reads
+)
 THREAD_ONLY_BELOW = 48  # batches smaller than this are read in a thread
 
 
@@ -135,9 +141,10 @@ async def read_files(
         return
     loop = asyncio.get_running_loop()
     pool = _get_pool(n_processes)
+    size = max(8, min(MAX_CHUNK_FILES, -(-len(items) // (n_processes * CHUNKS_PER_PROCESS))))
     futures = [
-        loop.run_in_executor(pool, inspect_many, items[start : start + CHUNK_FILES])
-        for start in range(0, len(items), CHUNK_FILES)
+        loop.run_in_executor(pool, inspect_many, items[start : start + size])
+        for start in range(0, len(items), size)
     ]
     try:
         for next_done in asyncio.as_completed(futures):
