@@ -54,6 +54,7 @@ class ScanProgress:
 
 
 ProgressFn = Callable[[ScanProgress], None]
+Checkpoint = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -169,6 +170,7 @@ class Cataloguer:
         progress: ProgressFn | None = None,
         settle_s: float | None = None,
         transaction: Transaction | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         self.services = services
         self.emit = emit
@@ -177,6 +179,9 @@ class Cataloguer:
         self.transaction: Transaction = transaction or services.db.unit_of_work
         self.emit_inside = transaction is not None
         self.progress = progress
+        # Awaited after each committed batch with the fraction of the files to read that are written:
+        # a worker's job reports its progress there (and stops there when the user cancelled it).
+        self.checkpoint = checkpoint
         lib = services.settings.library
         self.settle_s = lib.settle_window_s if settle_s is None else settle_s
         self.mix_min_s = lib.mix_min_duration_s
@@ -367,11 +372,15 @@ class Cataloguer:
             self._report(root, "read", done, len(items))
 
         buffer: list[Inspected] = []
+        written = 0
         async for chunk in read_files(items, self.n_processes, on_done):
             buffer.extend(chunk)
             if len(buffer) >= WRITE_BATCH:
                 await self._write(root, buffer, stats, file_gone)
+                written += len(buffer)
                 buffer = []
+                if self.checkpoint is not None:
+                    await self.checkpoint(written / len(items))
         if buffer:
             await self._write(root, buffer, stats, file_gone)
 
