@@ -192,6 +192,7 @@ def services_env(tag: str) -> tuple[dict[str, str], str, str]:
     admin.dispose()
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # see main(): start-up from compiled bytecode
     env.update(
         {
             "TRACKTION_MODE": "services",
@@ -340,6 +341,11 @@ def main() -> None:
 
         env = dict(os.environ)
         env.pop("TRACKTION_MODE", None)
+        # An installed Tracktion runs from compiled bytecode: let the commands write theirs (this
+        # environment may forbid it) and warm it up, so start-up is not a compile of every module.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        (work / "empty").mkdir()
+        cli_scan(work / "home-warm-up", work / "empty", env)
         firsts = []
         for r in range(args.repeat):
             home = work / f"home-embedded-{r}"
