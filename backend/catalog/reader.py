@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import multiprocessing
 import os
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,7 @@ from backend.catalog.fingerprint import FingerprintError, fingerprint_file
 from backend.catalog.formats import has_audio_extension, sniff_file
 from backend.catalog.tags import TagReadError, read_tags
 
+READER_NICENESS = 10  # see _lower_priority
 CHUNK_FILES = 24  # files per task read in a thread
 MAX_CHUNK_FILES = (
     64  # per pool task: bigger chunks cost the main process less to hand out and collect
@@ -97,9 +99,24 @@ def _get_pool(size: int) -> Executor:
     if _pool is None or _pool_size != size:
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = ProcessPoolExecutor(max_workers=size, mp_context=_context())
+        _pool = ProcessPoolExecutor(
+            max_workers=size, mp_context=_context(), initializer=_lower_priority
+        )
         _pool_size = size
     return _pool
+
+
+def _lower_priority() -> None:
+    """Readers are background work: the scanning process comes first when both want a core.
+
+    That process runs the event loop (the app's interface, in embedded mode) and writes what the
+    readers found; with as many readers as cores, equal priorities leave it waiting for a time slice
+    (loop lag, and a pipeline starved of writes). On an idle machine the readers still get every
+    spare cycle.
+    """
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(READER_NICENESS)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -251,8 +251,8 @@ class Cataloguer:
             return stats
         self._report(root, "walk", 0, 0)
         listing = await asyncio.to_thread(walk, root.path)
-        async with self.services.db.read() as session:
-            known = await known_files(session, root.id)
+        # In a thread: a library of 100k tracks is 100k rows to turn into a dict.
+        known = await asyncio.to_thread(self._known_files, root.id)
         if (
             not listing.files
             and not listing.unreadable_dirs
@@ -327,6 +327,10 @@ class Cataloguer:
         if not self.emit_inside:
             self._post(ch.payloads())
         return ch
+
+    def _known_files(self, root_id: int) -> dict[str, tuple[int, float, str]]:
+        with self.services.db.read_in_thread() as conn:
+            return known_files(conn, root_id)
 
     def _commit_in_thread(self, change: Callable[..., Changes], *args: Any) -> Changes:
         with self.services.db.unit_of_work_in_thread() as conn:

@@ -314,11 +314,11 @@ def mark_gone(
     return ch
 
 
-async def known_files(session: AsyncSession, root_id: int) -> dict[str, tuple[int, float, str]]:
+def known_files(conn: Connection, root_id: int) -> dict[str, tuple[int, float, str]]:
     """Every track path of a root with (size, mtime, status): the incremental scan's baseline."""
-    rows = await session.execute(
-        select(Track.rel_path, Track.size, Track.mtime, Track.status).where(
-            Track.root_id == root_id
+    rows = conn.execute(
+        select(tracks.c.rel_path, tracks.c.size, tracks.c.mtime, tracks.c.status).where(
+            tracks.c.root_id == root_id
         )
     )
     return {path: (size, mtime, status) for path, size, mtime, status in rows.all()}

@@ -96,6 +96,12 @@ class Database:
             with conn.begin():
                 yield conn
 
+    @contextmanager
+    def read_in_thread(self) -> Iterator[Connection]:
+        """A connection for queries only, in a worker thread (big results stay off the loop too)."""
+        with self._sync().connect() as conn:
+            yield conn
+
     async def close(self) -> None:
         await self.engine.dispose()
         if self._sync_engine is not None:
