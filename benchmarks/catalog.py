@@ -353,9 +353,13 @@ def main() -> None:
             assert first[2]["added"] == n, first[2]
             firsts.append(measured(first))
         best = {k: min(f[k] for f in firsts) for k in ("wall_s", "cpu_s", "scan_s")}
-        again = cli_scan(home, corpus, env)
-        assert again[2]["added"] == 0 and again[2]["updated"] == 0, again[2]
-        out["embedded"] = report("embedded SQLite", n, base, best, measured(again))
+        agains = []
+        for _ in range(args.repeat):
+            again = cli_scan(home, corpus, env)
+            assert again[2]["added"] == 0 and again[2]["updated"] == 0, again[2]
+            agains.append(measured(again))
+        best_again = {k: min(a[k] for a in agains) for k in ("wall_s", "cpu_s", "scan_s")}
+        out["embedded"] = report("embedded SQLite", n, base, best, best_again)
 
         if not args.no_services:
             tag = uuid.uuid4().hex[:8]

@@ -250,9 +250,10 @@ class Cataloguer:
             stats.seconds = time.monotonic() - started
             return stats
         self._report(root, "walk", 0, 0)
-        listing = await asyncio.to_thread(walk, root.path)
-        # In a thread: a library of 100k tracks is 100k rows to turn into a dict.
-        known = await asyncio.to_thread(self._known_files, root.id)
+        # Both in threads, side by side: a library of 100k tracks is 100k stats and 100k rows.
+        listing, known = await asyncio.gather(
+            asyncio.to_thread(walk, root.path), asyncio.to_thread(self._known_files, root.id)
+        )
         if (
             not listing.files
             and not listing.unreadable_dirs
@@ -300,6 +301,8 @@ class Cataloguer:
         await self.flush()
 
     async def _mark_gone(self, root: RootRef, gone: list[str], stats: ScanStats) -> None:
+        if not gone:
+            return  # the usual re-scan: no write transaction for nothing
         await self._commit(stats, mark_gone, root.id, gone)  # moved tracks no longer match
 
     async def _commit(
