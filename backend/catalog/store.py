@@ -14,7 +14,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,7 +43,6 @@ from backend.messaging.contracts import (
 )
 
 EVENT_BATCH = 500  # track ids per event message
-MAX_MOVE_CANDIDATES = 16  # stat at most this many same-fingerprint tracks when looking for a move
 MOVE_WINDOW_S = 120.0  # a file missing for less than this that reappears elsewhere was moved
 
 tracks: Table = Track.__table__  # type: ignore[assignment]
@@ -106,6 +114,9 @@ _KNOWN = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.last_error,
 
 _UPDATE_BY_ID = update(tracks).where(tracks.c.id == bindparam("b_id"))
 
+_MOVE_COLUMNS = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.status,
+                 tracks.c.missing_since, tracks.c.fingerprint)  # fmt: skip
+
 FileGone = Callable[
     [int, str], bool
 ]  # (root id, stored path) → is that track's file gone from disk?
@@ -157,14 +168,7 @@ def apply_batch(
     )
     existing = {r.rel_path: r for r in rows.mappings()}
     fps = {r.fingerprint for r in results if r.fingerprint and r.key not in existing}
-    by_fp: dict[str, list[RowMapping]] = {}
-    if fps:
-        ids = [t["id"] for t in existing.values()]
-        rows = conn.execute(
-            select(*_KNOWN).where(tracks.c.fingerprint.in_(fps), tracks.c.id.not_in(ids))
-        )
-        for t in rows.mappings():
-            by_fp.setdefault(t["fingerprint"] or "", []).append(t)
+    moves = _MoveCandidates(conn, fps, [t["id"] for t in existing.values()], file_gone)
     fresh: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []  # stored tracks re-read, moved or relinked: every column
     broken: list[dict[str, Any]] = []  # stored tracks that became unreadable: status and stat only
@@ -199,9 +203,8 @@ def apply_batch(
                 ch.analysis.append(_analysis(track["id"], values, mix_min_s))
             changed.append(values | {"b_id": track["id"], "root_id": root.id, "rel_path": item.key})
             continue
-        match = _find_moved(by_fp.get(item.fingerprint or "", []), file_gone)
+        match = moves.take(item.fingerprint or "")
         if match is not None:
-            by_fp[item.fingerprint or ""].remove(match)
             relinked = match["status"] == "missing" and not _recently(match["missing_since"])
             changed.append(values | {"b_id": match["id"], "root_id": root.id, "rel_path": item.key})
             (ch.relinked if relinked else ch.moved).append(match["id"])
@@ -257,15 +260,40 @@ def _recently(when: dt.datetime | None) -> bool:
     return (utcnow() - when).total_seconds() < MOVE_WINDOW_S
 
 
-def _find_moved(candidates: list[RowMapping], file_gone: FileGone) -> RowMapping | None:
-    """A same-fingerprint track that lost its file: missing ones first, then live ones gone from disk."""
-    for track in candidates:
-        if track["status"] == "missing":
-            return track
-    for track in candidates[:MAX_MOVE_CANDIDATES]:
-        if track["status"] != "missing" and file_gone(track["root_id"], track["rel_path"]):
-            return track
-    return None
+class _MoveCandidates:
+    """Stored tracks that a new file with the same fingerprint may be (moved or relinked).
+
+    Missing tracks first, then live ones whose file is gone from disk. Each live candidate is asked
+    once per batch: one that still has its file is dropped for the rest of the batch, so a folder of
+    identical copies does not make every new copy look at, and stat, every earlier one.
+    """
+
+    def __init__(
+        self, conn: Connection, fps: set[str], exclude: list[int], file_gone: FileGone
+    ) -> None:
+        self.missing: dict[str, list[RowMapping]] = {}
+        self.live: dict[str, list[RowMapping]] = {}
+        self._file_gone = file_gone
+        if not fps:
+            return
+        rows = conn.execute(
+            select(*_MOVE_COLUMNS).where(tracks.c.fingerprint.in_(fps), tracks.c.id.not_in(exclude))
+        )
+        for t in rows.mappings():
+            group = self.missing if t["status"] == "missing" else self.live
+            group.setdefault(t["fingerprint"], []).append(t)
+
+    def take(self, fingerprint: str) -> RowMapping | None:
+        """The track a new file with ``fingerprint`` is, if any (it is not offered again)."""
+        missing = self.missing.get(fingerprint)
+        if missing:
+            return missing.pop()
+        live = self.live.get(fingerprint)
+        while live:
+            track = live.pop()
+            if self._file_gone(track["root_id"], track["rel_path"]):
+                return track
+        return None
 
 
 def stat_gone(roots: dict[int, RootRef]) -> FileGone:
