@@ -252,7 +252,9 @@ def encode(message: Envelope[Any]) -> bytes:
         "causation_id": message.causation_id,
         # Payloads are flat records (primitives and tuples of them): a shallow copy of the fields is
         # what asdict() would build, at a fraction of its cost (a scan encodes two per track).
-        "payload": dict(vars(message.payload)),
+        "payload": {
+            f.name: getattr(message.payload, f.name) for f in dataclasses.fields(message.payload)
+        },
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
