@@ -28,7 +28,11 @@ def _cataloguer(ctx: HandlerContext, settle_s: float | None = None, *, exact: bo
             ctx.publish(payload)
 
     return Cataloguer(
-        ctx.services, emit, settle_s=settle_s, transaction=ctx.transaction if exact else None
+        ctx.services,
+        emit,
+        settle_s=settle_s,
+        transaction=ctx.transaction if exact else None,
+        checkpoint=ctx.progress,  # the job row's progress bar; raises if the user cancelled the job
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import multiprocessing
 import os
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +21,14 @@ from backend.catalog.fingerprint import FingerprintError, fingerprint_file
 from backend.catalog.formats import has_audio_extension, sniff_file
 from backend.catalog.tags import TagReadError, read_tags
 
-CHUNK_FILES = 24  # files per task: amortises inter-process overhead without starving a core
+READER_NICENESS = 10  # see _lower_priority
+CHUNK_FILES = 24  # files per task read in a thread
+MAX_CHUNK_FILES = (
+    64  # per pool task: bigger chunks cost the main process less to hand out and collect
+)
+CHUNKS_PER_PROCESS = (
+    4  # … but each process gets several, so none sits idle while another still reads
+)
 THREAD_ONLY_BELOW = 48  # batches smaller than this are read in a thread
 
 
@@ -91,9 +99,24 @@ def _get_pool(size: int) -> Executor:
     if _pool is None or _pool_size != size:
         if _pool is not None:
             _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = ProcessPoolExecutor(max_workers=size, mp_context=_context())
+        _pool = ProcessPoolExecutor(
+            max_workers=size, mp_context=_context(), initializer=_lower_priority
+        )
         _pool_size = size
     return _pool
+
+
+def _lower_priority() -> None:
+    """Readers are background work: the scanning process comes first when both want a core.
+
+    That process runs the event loop (the app's interface, in embedded mode) and writes what the
+    readers found; with as many readers as cores, equal priorities leave it waiting for a time slice
+    (loop lag, and a pipeline starved of writes). On an idle machine the readers still get every
+    spare cycle.
+    """
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(READER_NICENESS)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -135,9 +158,10 @@ async def read_files(
         return
     loop = asyncio.get_running_loop()
     pool = _get_pool(n_processes)
+    size = max(8, min(MAX_CHUNK_FILES, -(-len(items) // (n_processes * CHUNKS_PER_PROCESS))))
     futures = [
-        loop.run_in_executor(pool, inspect_many, items[start : start + CHUNK_FILES])
-        for start in range(0, len(items), CHUNK_FILES)
+        loop.run_in_executor(pool, inspect_many, items[start : start + size])
+        for start in range(0, len(items), size)
     ]
     try:
         for next_done in asyncio.as_completed(futures):

@@ -9,6 +9,7 @@ marked missing. Callers choose what ``emit`` does: ``enqueue`` (CLI / app) or ``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -23,13 +24,14 @@ from backend.catalog.paths import absolute, from_db
 from backend.catalog.reader import Inspected, processes, read_files
 from backend.catalog.store import (
     Changes,
+    FileGone,
     RootRef,
     apply_batch,
     known_files,
     mark_gone,
     stat_gone,
 )
-from backend.catalog.walk import Stat, stat_paths, walk
+from backend.catalog.walk import Listing, Stat, stat_paths, walk
 from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import Payload
 from backend.services import Services
@@ -52,6 +54,7 @@ class ScanProgress:
 
 
 ProgressFn = Callable[[ScanProgress], None]
+Checkpoint = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -102,6 +105,27 @@ class ScanStats:
         }
 
 
+def compare(
+    listing: Listing, known: dict[str, tuple[int, float, str]], full: bool
+) -> tuple[dict[str, Stat], set[str]]:
+    """What a scan must read (new, changed, reappeared, or all if ``full``) and which live tracks'
+    files are gone (not under a folder that could not be listed: those may still be there)."""
+    blocked = [d.rstrip("/") + "/" for d in listing.unreadable_dirs]
+    gone = {
+        p
+        for p, (_s, _m, status) in known.items()
+        if status != "missing"
+        and p not in listing.files
+        and not any(p.startswith(b) or not b[:-1] for b in blocked)
+    }
+    to_read: dict[str, Stat] = {}
+    for path, stat in listing.files.items():
+        k = known.get(path)
+        if full or k is None or (k[0], k[1]) != stat or k[2] == "missing":
+            to_read[path] = stat
+    return to_read, gone
+
+
 def root_problem(path: str) -> str | None:
     """Why a root cannot be scanned right now (None when it can): the reason shown for an offline root."""
     if not os.path.exists(path):
@@ -146,6 +170,7 @@ class Cataloguer:
         progress: ProgressFn | None = None,
         settle_s: float | None = None,
         transaction: Transaction | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         self.services = services
         self.emit = emit
@@ -154,6 +179,9 @@ class Cataloguer:
         self.transaction: Transaction = transaction or services.db.unit_of_work
         self.emit_inside = transaction is not None
         self.progress = progress
+        # Awaited after each committed batch with the fraction of the files to read that are written:
+        # a worker's job reports its progress there (and stops there when the user cancelled it).
+        self.checkpoint = checkpoint
         lib = services.settings.library
         self.settle_s = lib.settle_window_s if settle_s is None else settle_s
         self.mix_min_s = lib.mix_min_duration_s
@@ -222,38 +250,33 @@ class Cataloguer:
             stats.seconds = time.monotonic() - started
             return stats
         self._report(root, "walk", 0, 0)
-        listing = await asyncio.to_thread(walk, root.path)
-        async with self.services.db.read() as session:
-            known = await known_files(session, root.id)
-        live = [p for p, (_s, _m, status) in known.items() if status != "missing"]
-        if not listing.files and not listing.unreadable_dirs and live:
+        # Both in threads, side by side: a library of 100k tracks is 100k stats and 100k rows.
+        listing, known = await asyncio.gather(
+            asyncio.to_thread(walk, root.path), asyncio.to_thread(self._known_files, root.id)
+        )
+        if (
+            not listing.files
+            and not listing.unreadable_dirs
+            and any(status != "missing" for _s, _m, status in known.values())
+        ):
             # A mount point with nothing under it: an unplugged drive, not thousands of deletions.
             reason = "folder is empty although tracks are known in it (drive not mounted?)"
             await set_root_state(self.services, root.id, "offline", reason)
             stats.offline.append(root.path)
             stats.seconds = time.monotonic() - started
             return stats
-        blocked = [d.rstrip("/") + "/" for d in listing.unreadable_dirs]
-        gone = {
-            p
-            for p in live
-            if p not in listing.files and not any(p.startswith(b) or not b[:-1] for b in blocked)
-        }
+        # A comparison per file: in a thread, the loop has better things to do for a 100k library.
+        to_read, gone = await asyncio.to_thread(compare, listing, known, full)
         stats.files_seen = len(listing.files)
-        to_read: dict[str, Stat] = {}
-        for path, stat in listing.files.items():
-            k = known.get(path)
-            if full or k is None or (k[0], k[1]) != stat or k[2] == "missing":
-                to_read[path] = stat
         stats.unchanged = len(listing.files) - len(to_read)
         roots = await load_roots(self.services)
         roots[root.id] = root
         fallback = stat_gone(roots)
 
-        def file_gone(track: Track) -> bool:
-            if track.root_id == root.id:
-                return track.rel_path in gone
-            return fallback(track)
+        def file_gone(root_id: int, rel_path: str) -> bool:
+            if root_id == root.id:
+                return rel_path in gone
+            return fallback(root_id, rel_path)
 
         await self._read_settled(root, to_read, stats, file_gone)
         if self.defer_gone:
@@ -278,20 +301,50 @@ class Cataloguer:
         await self.flush()
 
     async def _mark_gone(self, root: RootRef, gone: list[str], stats: ScanStats) -> None:
-        async with self.transaction() as session:
-            ch = await mark_gone(session, root.id, gone)  # moved tracks no longer match
+        if not gone:
+            return  # the usual re-scan: no write transaction for nothing
+        await self._commit(stats, mark_gone, root.id, gone)  # moved tracks no longer match
+
+    async def _commit(
+        self, stats: ScanStats, change: Callable[..., Changes], *args: Any, lock: int | None = None
+    ) -> Changes:
+        """Run ``change(conn, *args)`` in one transaction, then account for it and announce it.
+
+        A handler's exact transaction runs it inside its session (so its events commit with it);
+        otherwise it runs in a worker thread on a connection of its own: building and writing
+        hundreds of rows is CPU work that must not stall the event loop (the app's, in embedded
+        mode). ``lock``: the root whose writers must take turns (scan, watcher-driven handlers).
+        """
+        async with contextlib.AsyncExitStack() as stack:
+            if lock is not None:
+                await stack.enter_async_context(
+                    self.services.cache.lock(f"catalog:root:{lock}", ttl_s=LOCK_TTL_S, wait_s=600)
+                )
             if self.emit_inside:
-                await self.emit(ch.payloads())
+                async with self.transaction() as session:
+                    ch = await session.run_sync(lambda sync: change(sync.connection(), *args))
+                    await self.emit(ch.payloads())
+            else:
+                ch = await asyncio.to_thread(self._commit_in_thread, change, *args)
         stats.add(ch)
         if not self.emit_inside:
             self._post(ch.payloads())
+        return ch
+
+    def _known_files(self, root_id: int) -> dict[str, tuple[int, float, str]]:
+        with self.services.db.read_in_thread() as conn:
+            return known_files(conn, root_id)
+
+    def _commit_in_thread(self, change: Callable[..., Changes], *args: Any) -> Changes:
+        with self.services.db.unit_of_work_in_thread() as conn:
+            return change(conn, *args)
 
     async def _read_settled(
         self,
         root: RootRef,
         files: dict[str, Stat],
         stats: ScanStats,
-        file_gone: Callable[[Track], bool],
+        file_gone: FileGone,
     ) -> None:
         """Read files whose mtime is older than the settle window now, younger ones once they settle."""
         now = time.time()
@@ -313,7 +366,7 @@ class Cataloguer:
         root: RootRef,
         keys: list[str],
         stats: ScanStats,
-        file_gone: Callable[[Track], bool],
+        file_gone: FileGone,
     ) -> None:
         if not keys:
             return
@@ -326,11 +379,15 @@ class Cataloguer:
             self._report(root, "read", done, len(items))
 
         buffer: list[Inspected] = []
+        written = 0
         async for chunk in read_files(items, self.n_processes, on_done):
             buffer.extend(chunk)
             if len(buffer) >= WRITE_BATCH:
                 await self._write(root, buffer, stats, file_gone)
+                written += len(buffer)
                 buffer = []
+                if self.checkpoint is not None:
+                    await self.checkpoint(written / len(items))
         if buffer:
             await self._write(root, buffer, stats, file_gone)
 
@@ -339,20 +396,11 @@ class Cataloguer:
         root: RootRef,
         batch: list[Inspected],
         stats: ScanStats,
-        file_gone: Callable[[Track], bool],
+        file_gone: FileGone,
     ) -> None:
         # One writer per root at a time, across processes (scan, watcher-driven handlers).
-        async with (
-            self.services.cache.lock(f"catalog:root:{root.id}", ttl_s=LOCK_TTL_S, wait_s=600),
-            self.transaction() as session,
-        ):
-            ch = await apply_batch(session, root, batch, self.mix_min_s, file_gone)
-            if self.emit_inside:
-                await self.emit(ch.payloads())
-        stats.add(ch)
+        await self._commit(stats, apply_batch, root, batch, self.mix_min_s, file_gone, lock=root.id)
         self._report(root, "write", len(batch), len(batch))
-        if not self.emit_inside:
-            self._post(ch.payloads())
 
     async def changed(self, root_id: int, rel_paths: Iterable[str]) -> ScanStats:
         """Catalog paths reported as created or modified (files, or folders moved in)."""
@@ -397,16 +445,7 @@ class Cataloguer:
             )
             tracks = {p for (p,) in rows.all()}
         folders = [p for p in gone if p not in tracks]  # not a track: maybe a folder that held some
-        async with (
-            self.services.cache.lock(f"catalog:root:{root.id}", ttl_s=LOCK_TTL_S, wait_s=600),
-            self.transaction() as session,
-        ):
-            ch = await mark_gone(session, root.id, sorted(tracks), folders)
-            if self.emit_inside:
-                await self.emit(ch.payloads())
-        stats.add(ch)
-        if not self.emit_inside:
-            self._post(ch.payloads())
+        await self._commit(stats, mark_gone, root.id, sorted(tracks), folders, lock=root.id)
 
     async def _changed_only(self, root_id: int, files: dict[str, Stat]) -> dict[str, Stat]:
         """The files whose size/mtime differ from the stored ones (or that are new or were missing)."""

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,8 +43,9 @@ from backend.messaging.contracts import (
 )
 
 EVENT_BATCH = 500  # track ids per event message
-MAX_MOVE_CANDIDATES = 16
-MOVE_WINDOW_S = 120.0  # a file missing for less than this that reappears elsewhere was moved  # stat at most this many same-fingerprint tracks when looking for a move
+MOVE_WINDOW_S = 120.0  # a file missing for less than this that reappears elsewhere was moved
+
+tracks: Table = Track.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -95,56 +105,73 @@ class RootRef:
         return RootRef(root.id, root.path, root.state)
 
 
-def _apply_columns(track: Track, item: Inspected, mix_min_s: float) -> None:
-    for name, value in (item.columns or {}).items():
-        setattr(track, name, value)
-    track.size, track.mtime, track.fingerprint = item.size, item.mtime, item.fingerprint
-    track.status, track.last_error, track.missing_since = "ok", None, None
-    track.is_mix = (track.duration_s or 0.0) >= mix_min_s
-
-
 _COMPARED = ("fingerprint", "status", "title", "artist", "album", "album_artist", "genre", "date",
              "track_no", "disc_no", "bpm_tag", "key_tag", "comment", "label", "isrc", "compilation",
              "has_cover", "extra_tags", "duration_s", "codec", "format")  # fmt: skip
+# What a batch needs to know about a stored track: identity, what `_COMPARED` compares, move rules.
+_KNOWN = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.last_error,
+          tracks.c.missing_since, *(tracks.c[name] for name in _COMPARED))  # fmt: skip
+
+_UPDATE_BY_ID = update(tracks).where(tracks.c.id == bindparam("b_id"))
+
+_MOVE_COLUMNS = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.status,
+                 tracks.c.missing_since, tracks.c.fingerprint)  # fmt: skip
+
+FileGone = Callable[
+    [int, str], bool
+]  # (root id, stored path) → is that track's file gone from disk?
 
 
-def _snapshot(track: Track) -> tuple[Any, ...]:
-    return tuple(getattr(track, name) for name in _COMPARED)
+def _read_values(item: Inspected, mix_min_s: float) -> dict[str, Any]:
+    """Column values of a successfully read file (every key, so one executemany covers a batch)."""
+    row = dict(_RECORD_DEFAULTS)
+    row["extra_tags"] = {}
+    row.update(item.columns or {})
+    row.update(
+        size=item.size,
+        mtime=item.mtime,
+        fingerprint=item.fingerprint,
+        status="ok",
+        last_error=None,
+        missing_since=None,
+        is_mix=(row["duration_s"] or 0.0) >= mix_min_s,
+    )
+    return row
 
 
-def _analysis(track: Track, mix_min_s: float) -> AnalysisRequested:
-    assert track.fingerprint is not None
+def _analysis(track_id: int, values: Mapping[str, Any], mix_min_s: float) -> AnalysisRequested:
     return AnalysisRequested(
-        track_id=track.id,
-        fingerprint=track.fingerprint,
-        is_long=(track.duration_s or 0.0) >= mix_min_s,
+        track_id=track_id,
+        fingerprint=values["fingerprint"],
+        is_long=(values["duration_s"] or 0.0) >= mix_min_s,
     )
 
 
-async def apply_batch(
-    session: AsyncSession,
+def apply_batch(
+    conn: Connection,
     root: RootRef,
     results: list[Inspected],
     mix_min_s: float,
-    file_gone: Callable[[Track], bool],
+    file_gone: FileGone,
 ) -> Changes:
-    """Write one batch of read files under ``root``; ``file_gone(track)`` says if a track's file is gone."""
+    """Write one batch of read files under ``root``; ``file_gone`` says if a track's file is gone.
+
+    Core statements on a plain connection (a SELECT of the stored rows, one executemany per kind of
+    write): the ORM's per-object bookkeeping for a few hundred rows costs as much as reading the files.
+    Synchronous, so a scan runs it in a worker thread, off the event loop (``Database.unit_of_work_in_
+    thread``), and a handler inside its own transaction (``AsyncSession.run_sync``).
+    """
     ch = Changes()
     keys = [r.key for r in results]
-    rows = await session.execute(
-        select(Track).where(Track.root_id == root.id, Track.rel_path.in_(keys))
+    rows = conn.execute(
+        select(*_KNOWN).where(tracks.c.root_id == root.id, tracks.c.rel_path.in_(keys))
     )
-    existing = {t.rel_path: t for t in rows.scalars()}
+    existing = {r.rel_path: r for r in rows.mappings()}
     fps = {r.fingerprint for r in results if r.fingerprint and r.key not in existing}
-    by_fp: dict[str, list[Track]] = {}
-    if fps:
-        ids = [t.id for t in existing.values()]
-        rows = await session.execute(
-            select(Track).where(Track.fingerprint.in_(fps), Track.id.not_in(ids))
-        )
-        for t in rows.scalars():
-            by_fp.setdefault(t.fingerprint or "", []).append(t)
+    moves = _MoveCandidates(conn, fps, [t["id"] for t in existing.values()], file_gone)
     fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []  # stored tracks re-read, moved or relinked: every column
+    broken: list[dict[str, Any]] = []  # stored tracks that became unreadable: status and stat only
     for item in results:
         if item.ignored:
             ch.ignored += 1
@@ -156,45 +183,42 @@ async def apply_batch(
         if item.error is not None:
             ch.errors += 1
             if track is None:
-                fresh.append(_new_row(root.id, item, mix_min_s))
+                fresh.append(_error_row(root.id, item))
                 ch.new_errors += 1
                 continue
-            if track.status != "error" or track.last_error != item.error:
-                ch.updated.append(track.id)
-            track.status, track.last_error = "error", item.error
-            track.size, track.mtime = item.size, item.mtime
+            if track["status"] != "error" or track["last_error"] != item.error:
+                ch.updated.append(track["id"])
+            broken.append({"b_id": track["id"], "status": "error", "last_error": item.error,
+                           "size": item.size, "mtime": item.mtime})  # fmt: skip
             continue
+        values = _read_values(item, mix_min_s)
         if track is not None:
-            old_fp, was_missing = track.fingerprint, track.status == "missing"
-            before = _snapshot(track)
-            _apply_columns(track, item, mix_min_s)
-            if was_missing and old_fp == item.fingerprint:
-                ch.relinked.append(track.id)
-            elif _snapshot(track) != before:
-                ch.updated.append(track.id)
+            if track["status"] == "missing" and track["fingerprint"] == item.fingerprint:
+                ch.relinked.append(track["id"])
+            elif any(values[name] != track[name] for name in _COMPARED):
+                ch.updated.append(track["id"])
             else:
                 ch.unchanged += 1  # re-read (new mtime, or --full) but nothing we store changed
-            if old_fp != item.fingerprint:
-                ch.analysis.append(_analysis(track, mix_min_s))
+            if track["fingerprint"] != item.fingerprint:
+                ch.analysis.append(_analysis(track["id"], values, mix_min_s))
+            changed.append(values | {"b_id": track["id"], "root_id": root.id, "rel_path": item.key})
             continue
-        match = _find_moved(by_fp.get(item.fingerprint or "", []), file_gone)
+        match = moves.take(item.fingerprint or "")
         if match is not None:
-            by_fp[item.fingerprint or ""].remove(match)
-            relinked = match.status == "missing" and not _recently(match.missing_since)
-            match.root_id, match.rel_path = root.id, item.key
-            _apply_columns(match, item, mix_min_s)
-            (ch.relinked if relinked else ch.moved).append(match.id)
+            relinked = match["status"] == "missing" and not _recently(match["missing_since"])
+            changed.append(values | {"b_id": match["id"], "root_id": root.id, "rel_path": item.key})
+            (ch.relinked if relinked else ch.moved).append(match["id"])
             continue
-        fresh.append(_new_row(root.id, item, mix_min_s))
+        fresh.append(values | {"root_id": root.id, "rel_path": item.key})
+    for params in (changed, broken):
+        if params:  # executemany: the SET clause is the parameters' keys (the same in each list)
+            conn.execute(_UPDATE_BY_ID, params)
     if fresh:
-        # One multi-row INSERT … RETURNING: the ORM's per-attribute bookkeeping for thousands of new
-        # rows would cost more than reading the files did.
-        # (Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.)
-        await session.flush()
-        await session.execute(insert(Track), fresh)
-        found = await session.execute(
-            select(Track.rel_path, Track.id).where(
-                Track.root_id == root.id, Track.rel_path.in_([r["rel_path"] for r in fresh])
+        # Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.
+        conn.execute(insert(tracks), fresh)
+        found = conn.execute(
+            select(tracks.c.rel_path, tracks.c.id).where(
+                tracks.c.root_id == root.id, tracks.c.rel_path.in_([r["rel_path"] for r in fresh])
             )
         )
         new_ids: dict[str, int] = {path: track_id for path, track_id in found.all()}
@@ -202,33 +226,27 @@ async def apply_batch(
             track_id = new_ids[row["rel_path"]]
             ch.added.append(track_id)
             if row["status"] == "ok":
-                ch.analysis.append(
-                    AnalysisRequested(
-                        track_id=track_id,
-                        fingerprint=row["fingerprint"],
-                        is_long=(row["duration_s"] or 0.0) >= mix_min_s,
-                    )
-                )
+                ch.analysis.append(_analysis(track_id, row, mix_min_s))
     return ch
 
 
 _RECORD_DEFAULTS: dict[str, Any] = TagRecord(format="").columns() | {"format": None}
 
 
-def _new_row(root_id: int, item: Inspected, mix_min_s: float) -> dict[str, Any]:
-    """Column values of a new track (every row has every key: one executemany statement)."""
+def _error_row(root_id: int, item: Inspected) -> dict[str, Any]:
+    """A new track for a file that could not be read: the reason is shown to the user."""
     row = dict(_RECORD_DEFAULTS)
-    row["extra_tags"] = {}
-    row.update(item.columns or {})
     row.update(
+        extra_tags={},
         root_id=root_id,
         rel_path=item.key,
         size=item.size,
         mtime=item.mtime,
         fingerprint=item.fingerprint,
-        status="ok" if item.error is None else "error",
+        status="error",
         last_error=item.error,
-        is_mix=(row["duration_s"] or 0.0) >= mix_min_s,
+        missing_since=None,
+        is_mix=False,
     )
     return row
 
@@ -242,31 +260,56 @@ def _recently(when: dt.datetime | None) -> bool:
     return (utcnow() - when).total_seconds() < MOVE_WINDOW_S
 
 
-def _find_moved(candidates: list[Track], file_gone: Callable[[Track], bool]) -> Track | None:
-    """A same-fingerprint track that lost its file: missing ones first, then live ones gone from disk."""
-    for track in candidates:
-        if track.status == "missing":
-            return track
-    for track in candidates[:MAX_MOVE_CANDIDATES]:
-        if track.status != "missing" and file_gone(track):
-            return track
-    return None
+class _MoveCandidates:
+    """Stored tracks that a new file with the same fingerprint may be (moved or relinked).
+
+    Missing tracks first, then live ones whose file is gone from disk. Each live candidate is asked
+    once per batch: one that still has its file is dropped for the rest of the batch, so a folder of
+    identical copies does not make every new copy look at, and stat, every earlier one.
+    """
+
+    def __init__(
+        self, conn: Connection, fps: set[str], exclude: list[int], file_gone: FileGone
+    ) -> None:
+        self.missing: dict[str, list[RowMapping]] = {}
+        self.live: dict[str, list[RowMapping]] = {}
+        self._file_gone = file_gone
+        if not fps:
+            return
+        rows = conn.execute(
+            select(*_MOVE_COLUMNS).where(tracks.c.fingerprint.in_(fps), tracks.c.id.not_in(exclude))
+        )
+        for t in rows.mappings():
+            group = self.missing if t["status"] == "missing" else self.live
+            group.setdefault(t["fingerprint"], []).append(t)
+
+    def take(self, fingerprint: str) -> RowMapping | None:
+        """The track a new file with ``fingerprint`` is, if any (it is not offered again)."""
+        missing = self.missing.get(fingerprint)
+        if missing:
+            return missing.pop()
+        live = self.live.get(fingerprint)
+        while live:
+            track = live.pop()
+            if self._file_gone(track["root_id"], track["rel_path"]):
+                return track
+        return None
 
 
-def stat_gone(roots: dict[int, RootRef]) -> Callable[[Track], bool]:
+def stat_gone(roots: dict[int, RootRef]) -> FileGone:
     """``file_gone`` by one ``stat``; tracks of offline or unknown roots are never considered gone."""
 
-    def gone(track: Track) -> bool:
-        root = roots.get(track.root_id)
+    def gone(root_id: int, rel_path: str) -> bool:
+        root = roots.get(root_id)
         if root is None or root.state != "online":
             return False
-        return not os.path.exists(absolute(root.path, track.rel_path))
+        return not os.path.exists(absolute(root.path, rel_path))
 
     return gone
 
 
-async def mark_gone(
-    session: AsyncSession, root_id: int, paths: Sequence[str], folders: Sequence[str] = ()
+def mark_gone(
+    conn: Connection, root_id: int, paths: Sequence[str], folders: Sequence[str] = ()
 ) -> Changes:
     """Tracks at ``paths`` (or under ``folders``) whose file is gone: marked missing, history kept.
 
@@ -275,35 +318,35 @@ async def mark_gone(
     ch = Changes()
     conditions: list[ColumnElement[bool]] = []
     for start in range(0, len(paths), EVENT_BATCH):
-        conditions.append(Track.rel_path.in_(list(paths[start : start + EVENT_BATCH])))
+        conditions.append(tracks.c.rel_path.in_(list(paths[start : start + EVENT_BATCH])))
     for folder in folders:
-        conditions.append(Track.rel_path.startswith(folder.rstrip("/") + "/", autoescape=True))
+        conditions.append(tracks.c.rel_path.startswith(folder.rstrip("/") + "/", autoescape=True))
     for condition in conditions:
-        rows = await session.execute(
-            select(Track.id, Track.status).where(
-                Track.root_id == root_id, condition, Track.status != "missing"
+        rows = conn.execute(
+            select(tracks.c.id, tracks.c.status).where(
+                tracks.c.root_id == root_id, condition, tracks.c.status != "missing"
             )
         )
         broken: list[int] = []
         for track_id, status in rows.all():
             (broken if status == "error" else ch.missing).append(track_id)
         if broken:
-            await session.execute(delete(Track).where(Track.id.in_(broken)))
+            conn.execute(delete(tracks).where(tracks.c.id.in_(broken)))
             ch.removed.extend(broken)
     for start in range(0, len(ch.missing), EVENT_BATCH):
-        await session.execute(
-            update(Track)
-            .where(Track.id.in_(ch.missing[start : start + EVENT_BATCH]))
+        conn.execute(
+            update(tracks)
+            .where(tracks.c.id.in_(ch.missing[start : start + EVENT_BATCH]))
             .values(status="missing", missing_since=utcnow())
         )
     return ch
 
 
-async def known_files(session: AsyncSession, root_id: int) -> dict[str, tuple[int, float, str]]:
+def known_files(conn: Connection, root_id: int) -> dict[str, tuple[int, float, str]]:
     """Every track path of a root with (size, mtime, status): the incremental scan's baseline."""
-    rows = await session.execute(
-        select(Track.rel_path, Track.size, Track.mtime, Track.status).where(
-            Track.root_id == root_id
+    rows = conn.execute(
+        select(tracks.c.rel_path, tracks.c.size, tracks.c.mtime, tracks.c.status).where(
+            tracks.c.root_id == root_id
         )
     )
     return {path: (size, mtime, status) for path, size, mtime, status in rows.all()}

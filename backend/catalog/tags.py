@@ -22,6 +22,7 @@ MAX_EXTRA_VALUE = 1024
 MAX_EXTRA_KEYS = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LATIN1_HIGH = re.compile("[\x80-\xff]")
 
 
 class TagReadError(ValueError):
@@ -73,7 +74,9 @@ def repair_text(value: Any) -> str:
             except UnicodeDecodeError:
                 continue
     text = str(value)
-    if any("\x80" <= ch <= "\xff" for ch in text):
+    if text.isascii():  # the common case: nothing to repair, only control characters to drop
+        return _CONTROL.sub("", text).strip()
+    if _LATIN1_HIGH.search(text):
         # UTF-8 bytes that were decoded as latin-1/cp1252 ("CafÃ©"): re-decode if the round trip is clean.
         for enc in ("latin-1", "cp1252"):
             try:

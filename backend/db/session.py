@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -44,6 +45,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_manual_transactions)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sync_engine: Engine | None = None
+        self._sync_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -88,8 +91,45 @@ class Database:
         async with self._sessions() as session:
             await session.execute(text("SELECT 1"))
 
+    def _sync(self) -> Engine:
+        with self._sync_lock:
+            if self._sync_engine is None:
+                url = self.engine.url.set(
+                    drivername=self.engine.url.drivername.replace("+aiosqlite", "")
+                )
+                kwargs: dict[str, Any] = {}
+                if self.dialect == "sqlite":
+                    kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+                else:
+                    kwargs.update(pool_size=2, max_overflow=2, pool_pre_ping=True)
+                engine = create_engine(url, **kwargs)
+                if self.dialect == "sqlite":
+                    event.listen(engine, "connect", sqlite_pragmas)
+                    event.listen(engine, "connect", _sqlite_manual_transactions)
+                    event.listen(engine, "begin", _sqlite_begin)
+                self._sync_engine = engine
+            return self._sync_engine
+
+    @contextmanager
+    def unit_of_work_in_thread(self) -> Iterator[Connection]:
+        """A connection in a transaction for a worker thread: the same commit-or-rollback as
+        ``unit_of_work``, for big writes whose CPU work must stay off the event loop (the app's)."""
+        with self._sync().connect() as conn:
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(sqlite_immediate=True)  # see unit_of_work
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read_in_thread(self) -> Iterator[Connection]:
+        """A connection for queries only, in a worker thread (big results stay off the loop too)."""
+        with self._sync().connect() as conn:
+            yield conn
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: object) -> None:

@@ -250,7 +250,11 @@ def encode(message: Envelope[Any]) -> bytes:
         "timestamp": message.timestamp,
         "correlation_id": message.correlation_id,
         "causation_id": message.causation_id,
-        "payload": dataclasses.asdict(message.payload),
+        # Payloads are flat records (primitives and tuples of them): a shallow copy of the fields is
+        # what asdict() would build, at a fraction of its cost (a scan encodes two per track).
+        "payload": {
+            f.name: getattr(message.payload, f.name) for f in dataclasses.fields(message.payload)
+        },
     }
     return json.dumps(body, separators=(",", ":")).encode()
 

@@ -209,9 +209,8 @@ class RabbitBus(Bus):
         message_id: str | None = None,
     ) -> None:
         """Publish with confirms; on a dropped connection wait for the robust reconnect and try again."""
-        msg = aio_pika.Message(
-            body,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        properties = aiormq.spec.Basic.Properties(
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT.value,
             content_type="application/json",
             headers=headers,
             message_id=message_id,
@@ -220,16 +219,26 @@ class RabbitBus(Bus):
         deadline = loop.time() + PUBLISH_DEADLINE_S
         while True:
             try:
-                await asyncio.wait_for(self._connected.wait(), max(0.01, deadline - loop.time()))
+                if not self._connected.is_set():  # (wait_for costs a task: not per message)
+                    await asyncio.wait_for(
+                        self._connected.wait(), max(0.01, deadline - loop.time())
+                    )
                 channel = self._publish_channel
                 assert channel is not None
-                if exchange:
-                    target = await channel.get_exchange(exchange, ensure=False)
-                else:
-                    target = channel.default_exchange
+                if channel.is_closed:
+                    raise aiormq.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
+                # Straight on the aiormq channel (what aio-pika's Exchange.publish does too): its
+                # Message and Exchange wrappers cost as much again per message as the frames, and a
+                # scan publishes one analysis request per new track. A nack raises DeliveryError.
                 # A confirm that never comes (connection died mid-publish) must not hang us.
-                await target.publish(
-                    msg, routing_key=routing_key, mandatory=False, timeout=CONFIRM_TIMEOUT_S
+                underlay = await channel.get_underlay_channel()
+                await underlay.basic_publish(
+                    body,
+                    exchange=exchange,
+                    routing_key=routing_key,
+                    properties=properties,
+                    mandatory=False,
+                    timeout=CONFIRM_TIMEOUT_S,
                 )
                 return
             except (

@@ -10,6 +10,7 @@ The in-process bus routes with the same bindings, so both adapters agree on who 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,8 +39,9 @@ ORDERED_KINDS: frozenset[WorkerKind] = frozenset({"catalog"})
 RETRY_DELAYS_S: tuple[int, ...] = (1, 5, 30, 120, 600)
 
 
+@functools.lru_cache(maxsize=4096)
 def matches(pattern: str, routing_key: str) -> bool:
-    """AMQP topic matching: ``*`` is one word, ``#`` zero or more."""
+    """AMQP topic matching: ``*`` is one word, ``#`` zero or more (cached: asked per message)."""
     return _match(pattern.split("."), routing_key.split("."))
 
 
@@ -54,9 +56,12 @@ def _match(pat: list[str], key: list[str]) -> bool:
     return (head == "*" or head == key[0]) and _match(rest, key[1:])
 
 
-def consumers_of(routing_key: str) -> list[WorkerKind]:
-    """The worker kinds whose queue receives a message of this type."""
-    return [kind for kind, pats in BINDINGS.items() if any(matches(p, routing_key) for p in pats)]
+@functools.cache
+def consumers_of(routing_key: str) -> tuple[WorkerKind, ...]:
+    """The worker kinds whose queue receives a message of this type (cached: a scan asks per track)."""
+    return tuple(
+        kind for kind, pats in BINDINGS.items() if any(matches(p, routing_key) for p in pats)
+    )
 
 
 def retry_step(delay_s: float) -> int:

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import Job, utcnow
@@ -18,6 +18,7 @@ from backend.messaging.contracts import Envelope, encode
 from backend.messaging.topology import consumers_of
 
 OPEN_STATUSES = ("queued", "running", "retrying")
+jobs_table: Table = Job.__table__  # type: ignore[assignment]
 _NAMESPACE = uuid.UUID("6f1c1f4e-8a53-4a53-9d4e-1d2b0c7f6a10")
 
 
@@ -37,22 +38,47 @@ def job_title(message: Envelope[Any]) -> str:
     return message.type
 
 
-def add_jobs_for(session: AsyncSession, messages: Sequence[Envelope[Any]]) -> None:
-    """Queue a job row for every worker kind that will receive each message."""
+def job_rows(messages: Sequence[Envelope[Any]]) -> list[dict[str, Any]]:
+    """A queued job row for every worker kind that will receive each message (column values)."""
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
     for message in messages:
-        for kind in consumers_of(message.type):
-            session.add(
-                Job(
-                    id=job_id_for(message.id, kind),
-                    kind=f"{kind}:{message.type}",
-                    status="queued",
-                    track_id=getattr(message.payload, "track_id", None),
-                    correlation_id=message.correlation_id,
-                    title=job_title(message),
-                    # The whole message, so a job orphaned by a stopped process can be published again.
-                    payload={"message": encode(message).decode()},
-                )
+        kinds = consumers_of(message.type)
+        if not kinds:
+            continue
+        # The whole message, so a job orphaned by a stopped process can be published again.
+        payload = {"message": encode(message).decode()}
+        for kind in kinds:
+            rows.append(
+                {
+                    "id": job_id_for(message.id, kind),
+                    "kind": f"{kind}:{message.type}",
+                    "status": "queued",
+                    "track_id": getattr(message.payload, "track_id", None),
+                    "correlation_id": message.correlation_id,
+                    "title": job_title(message),
+                    "payload": payload,
+                    "progress": 0.0,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
+    return rows
+
+
+def add_jobs_for(session: AsyncSession, messages: Sequence[Envelope[Any]]) -> None:
+    """Queue the job rows of ``messages`` as ORM objects (a few messages; see ``insert_jobs``)."""
+    session.add_all(Job(**row) for row in job_rows(messages))
+
+
+def insert_jobs(conn: Connection, messages: Sequence[Envelope[Any]]) -> None:
+    """Queue the job rows of ``messages`` with one executemany INSERT: a scan queues thousands, and
+    ORM objects for them would cost more than the work they announce. Synchronous, so it can run in a
+    worker thread (``enqueue``) or inside an async session (``session.run_sync``)."""
+    rows = job_rows(messages)
+    if rows:
+        conn.execute(insert(jobs_table), rows)
 
 
 async def open_job_count(session: AsyncSession, correlation_id: str | None = None) -> int:

@@ -37,7 +37,7 @@ from backend.messaging.contracts import (
 )
 from backend.messaging.topology import ORDERED_KINDS, WorkerKind
 from backend.worker.errors import JobCancelled, PermanentError, TransientError
-from backend.worker.jobs import add_jobs_for, job_id_for, job_title
+from backend.worker.jobs import insert_jobs, job_id_for, job_title
 
 if TYPE_CHECKING:
     from backend.services import Services
@@ -132,7 +132,9 @@ class HandlerContext:
                 )
                 .values(outbox=encoded)
             )
-        add_jobs_for(session, self.outbox[self.recorded :])
+        outbox = self.outbox[self.recorded :]
+        if outbox:
+            await session.run_sync(lambda sync: insert_jobs(sync.connection(), outbox))
         await self.worker_mark_done(session)
         await session.flush()
 

@@ -132,6 +132,29 @@ async def test_moves_keep_ids_inside_and_between_roots(
     assert len(await tracks(services)) == 2
 
 
+async def test_a_move_among_many_identical_copies_keeps_its_id(
+    services: Services, tmp_path: Path, make_audio: MakeAudio
+) -> None:
+    """Forty copies of the same audio are forty duplicates; the one that moves is found among them."""
+    root = tmp_path / "lib"
+    seed = make_audio(root / "copies" / "00.wav", seed=4, seconds=0.2)
+    for i in range(1, 40):
+        shutil.copy2(seed, root / "copies" / f"{i:02d}.wav")
+    await scan(services, [str(root)], settle_s=0)
+    rows = await tracks(services)
+    assert len(rows) == 40 and len({t.fingerprint for t in rows}) == 1
+    assert await duplicates(services) == [[t.id for t in rows]]
+    before = await track_at(services, "copies/03.wav")  # among the first stored, checked last
+    assert before is not None
+    (root / "moved").mkdir()
+    os.rename(root / "copies" / "03.wav", root / "moved" / "03.wav")
+    stats, _ = await scan(services, [str(root)], settle_s=0)
+    assert (stats.moved, stats.added, stats.removed) == (1, 0, 0)
+    after = await track_at(services, "moved/03.wav")
+    assert after is not None and after.id == before.id and after.status == "ok"
+    assert len(await tracks(services)) == 40
+
+
 async def test_duplicates_missing_and_relink(
     services: Services, tmp_path: Path, make_audio: MakeAudio
 ) -> None:
