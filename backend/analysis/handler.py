@@ -119,7 +119,9 @@ async def _analyse(ctx: HandlerContext, path: Path, is_long: bool) -> tuple[Resu
 
 
 async def _mark_error(ctx: HandlerContext, track_id: int, reason: str) -> None:
-    async with ctx.transaction() as session:
+    # Not ctx.transaction(): that commits the job as done (and the message as processed) with its writes,
+    # so a failed job would read "done" for a moment and a retry after fixing the file would be skipped.
+    async with ctx.services.db.unit_of_work() as session:
         track = await session.get(Track, track_id)
         if track is not None:
             track.status = "error"

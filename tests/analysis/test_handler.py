@@ -16,6 +16,7 @@ from backend.analysis.handler import cache_key
 from backend.analysis.result import ALGORITHM_VERSION
 from backend.analysis.waveform import Waveform
 from backend.api.commands import enqueue
+from backend.api.jobs import retry_job
 from backend.db.models import AnalysisResult, Job, LibraryRoot, Track
 from backend.messaging.contracts import AnalysisRequested
 from backend.worker.jobs import job_id_for
@@ -87,6 +88,33 @@ async def test_analysis_job_stores_result_updates_track_and_announces(
     assert status in {"failed", "dead"}
     assert tracks[broken].status == "error"
     assert tracks[broken].last_error and "cannot analyse" in tracks[broken].last_error
+
+
+async def test_a_failed_analysis_never_reads_done_and_retries_once_the_file_is_fixed(
+    services: Any, write_clip: WriteClip, tmp_path: Path
+) -> None:
+    root = tmp_path / "music"
+    root.mkdir()
+    broken = root / "set.flac"
+    broken.write_bytes(b"fLaC" + b"\x00" * 4000)
+    track_id = await _track(services, root, "set.flac", "fp-set")
+    seen: list[str] = []
+    async with local_workers(services, ["analysis"]):
+        (message,) = await enqueue(services, [AnalysisRequested(track_id, "fp-set")])
+        job_id = job_id_for(message.id, "analysis")
+        while not seen or seen[-1] not in ("failed", "dead"):
+            async with services.db.read() as session:
+                job = await session.get(Job, job_id)
+            if job is not None and (not seen or seen[-1] != job.status):
+                seen.append(job.status)
+        # The file is put right (same audio identity, as a re-copy would), and the user retries.
+        shutil.copy(write_clip("song.flac"), broken)
+        assert await retry_job(services, job_id)
+        assert await wait_for_job(services, job_id, timeout_s=180) == "done"
+    assert "done" not in seen  # a failing job never showed as done on its way to failing
+    async with services.db.read() as session:
+        track = await session.get(Track, track_id)
+    assert track is not None and track.status == "ok" and track.bpm is not None
 
 
 async def test_stale_request_for_changed_audio_is_skipped(
