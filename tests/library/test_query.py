@@ -1,4 +1,8 @@
-"""The search box's query language, run against a real library database."""
+"""The search box's query language, run against a real library database.
+
+Backend only (no Qt), so on plain asyncio: run on the GUI tests' per-test qasync loops, the services-mode
+case made the next qasync loop of the run crash inside PySide6 (a segfault in CI).
+"""
 
 from __future__ import annotations
 
@@ -195,7 +199,6 @@ async def test_cached_id_vectors_answer_as_sql_does_on_both_deployments(
     from backend.api.library import IdCache
     from backend.library.search import SearchIndex
 
-    # Opened inside the test (not a fixture): see the note in tests/gui/conftest.py on qasync.
     async with open_deployment(request, make_settings, mode) as services:
         await _add_tracks(services)
         index, cache = SearchIndex(), IdCache()
