@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -29,6 +31,26 @@ AMQP_URL = os.environ.get("TRACKTION_TEST_AMQP_URL", "amqp://guest:guest@127.0.0
 REDIS_URL = os.environ.get("TRACKTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 RUN_ID = f"t{os.getpid()}_{uuid.uuid4().hex[:8]}"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def tracktion(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout_s: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``tracktion`` command as a user would, on the library in ``home``.
+
+    The test's own ``TRACKTION_*`` variables are not passed on (only ``env``'s), so a developer's
+    configuration never leaks into a test.
+    """
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKTION_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli.main", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+        timeout=timeout_s,
+    )
 
 
 def _reachable(host: str, port: int) -> bool:

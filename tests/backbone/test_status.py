@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AMQP_URL, REDIS_URL
-
-
-def tracktion(
-    home: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKTION_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "backend.cli.main", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        check=False,
-        timeout=120,
-    )
+from tests.conftest import AMQP_URL, REDIS_URL, tracktion
 
 
 def by_name(report: dict) -> dict[str, dict]:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import mutagen
 import pytest
 
 from tests.catalog.conftest import MakeAudio
-
-TIMEOUT = 240
-
-
-def tracktion(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "backend.cli.main", "--home", str(home), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+from tests.conftest import tracktion
 
 
 def test_scan_json_summary_and_errors(tmp_path: Path, make_audio: MakeAudio) -> None:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-TIMEOUT = 600
-
-
-def tracktion(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "backend.cli.main", "--home", str(home), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+from tests.conftest import tracktion
 
 
 @pytest.mark.slow
