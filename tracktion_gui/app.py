@@ -208,12 +208,14 @@ async def background_work(
         return
     from backend.worker.local import available_kinds, local_workers
     from backend.worker.runtime import load_handlers
+    from tracktion_gui.heap import freeze_startup_heap
 
     # The handler modules import SciPy & co. (~2 s): loaded off the GUI thread, which stays responsive.
     if not worker_kinds:
         worker_kinds = list(await asyncio.to_thread(available_kinds))
     kinds = worker_kinds
     await asyncio.to_thread(lambda: [load_handlers(kind) for kind in kinds])
+    freeze_startup_heap()  # the handlers' modules (SciPy & co.) are permanent too
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(local_workers(services, kinds))
         if watch:

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 
 from backend.api.client import LibraryClient
 from tracktion_gui import theme
-from tracktion_gui.asyncutil import spawn
+from tracktion_gui.asyncutil import Coalescing, spawn
+from tracktion_gui.heap import freeze_startup_heap
 from tracktion_gui.live import LiveUpdates
 from tracktion_gui.sidebar import Sidebar
 from tracktion_gui.views.folders import FoldersView
@@ -94,9 +95,10 @@ class MainWindow(QMainWindow):
         self.folders.changed.connect(self.refresh_sidebar)
         self.jobs.message.connect(self.show_message)
         self.live = LiveUpdates(self)
+        self._status = Coalescing(self.refresh_status_now, "status")
         self._health_timer = QTimer(self)
         self._health_timer.setInterval(5000)
-        self._health_timer.timeout.connect(self.refresh_status)
+        self._health_timer.timeout.connect(self.refresh_health)
         self._install_extra()
         self.restore_layout()
 
@@ -182,7 +184,9 @@ class MainWindow(QMainWindow):
         await self.library.model.requery()
         await self.refresh_sidebar_now()
         await self.refresh_status_now()
+        await self.refresh_health_now()
         self._health_timer.start()
+        freeze_startup_heap()  # the first data is loaded: what is alive now lives as long as the app
 
     async def shutdown(self) -> None:
         self._health_timer.stop()
@@ -223,7 +227,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
 
     def refresh_status(self) -> None:
-        spawn(self.refresh_status_now(), "status")
+        """The job counts, after job events (at most one query running; a burst asks once more)."""
+        self._status.request()
 
     async def refresh_status_now(self) -> None:
         counts = await self.client.job_counts()
@@ -235,6 +240,12 @@ class MainWindow(QMainWindow):
             text += f" · <span style='color:#e5534b'>{failed} failed</span>"
         self.jobs_label.setText(text)
         self.mode_label.setText(f"Mode: {self.client.settings.mode}")
+
+    def refresh_health(self) -> None:
+        spawn(self.refresh_health_now(), "health")
+
+    async def refresh_health_now(self) -> None:
+        """Probe every service (on a timer: a probe opens connections, far too much for every job event)."""
         health = await self.client.health()
         down = [s for s in health.get("services", []) if not s.get("reachable")]
         if down:
@@ -305,6 +316,7 @@ class MainWindow(QMainWindow):
         self.library.model.requery()
         self.refresh_sidebar()
         self.refresh_status()
+        self.refresh_health()
 
     def add_folder_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Watch a music folder")
@@ -347,6 +359,7 @@ class MainWindow(QMainWindow):
         self.library.model.set_notation(settings.ui.key_notation)
         self.library.detail.show_track(self.library.current_id())
         self.refresh_status()
+        self.refresh_health()  # the mode or a server's address may have changed
 
     # ---- drag and drop of folders ---------------------------------------------------------------------
 

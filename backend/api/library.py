@@ -71,6 +71,8 @@ class IdsResult:
     ids: list[int]
     errors: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    # The same ids as an array: the table maps ids to rows with it (no second 100k conversion).
+    array: npt.NDArray[np.int64] | None = None
 
 
 @dataclass
@@ -175,7 +177,7 @@ async def track_ids(
             ids = keep_members(ids, await cache.matching(services, token, clause))
     if in_memory and index is not None and (compiled.words or compiled.negated_words):
         ids = index.filter(ids, compiled.words, compiled.negated_words)
-    return IdsResult(ids.tolist(), compiled.errors, time.perf_counter() - started)
+    return IdsResult(ids.tolist(), compiled.errors, time.perf_counter() - started, ids)
 
 
 async def _id_vector(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -216,12 +217,20 @@ class LibraryModel(QAbstractTableModel):
             if missing:
                 self._store(await self.client.rows(missing, [c.name for c in COLUMNS]))
         self.queryErrors.emit(result.errors)
-        self.set_ids(result.ids, live)
+        self.set_ids(result.ids, live, result.array)
         self.last_query_s = time.perf_counter() - started
         self.idsLoaded.emit(len(result.ids), self.last_query_s)
 
-    def set_ids(self, new_ids: Sequence[int], live: bool = False) -> None:
-        """Apply a new id vector, keeping selected/current rows (remapped by id) where they still exist."""
+    def set_ids(
+        self,
+        new_ids: Sequence[int],
+        live: bool = False,
+        array: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        """Apply a new id vector, keeping selected/current rows (remapped by id) where they still exist.
+
+        ``array``: the same ids as a numpy array, when the caller has one (saves converting 100k ids).
+        """
         new_ids = list(new_ids)
         if new_ids == self._ids:
             return
@@ -232,7 +241,7 @@ class LibraryModel(QAbstractTableModel):
         old_ids = self._ids
         persistent = self.persistentIndexList()
         self._ids = new_ids
-        self._id_array = None
+        self._id_array = array
         if persistent:
             old = [old_ids[i.row()] if 0 <= i.row() < len(old_ids) else -1 for i in persistent]
             position = self.rows_of(set(old))
