@@ -8,6 +8,7 @@ remember which tracks a set contained, so recording a set again can first forget
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -32,7 +33,7 @@ from backend.graph.port import (
 )
 
 CHUNK = 500  # ids per IN (...) list: well below SQLite's bound-parameter limit
-STREAM_ROWS = 500  # rows per slice of a whole-graph read (a few ms of the event loop each)
+STREAM_ROWS = 5_000  # rows per slice of a whole-graph read: each slice holds the GIL a few ms
 PLAYED_IN = "played_in"
 
 
@@ -311,20 +312,22 @@ class EmbeddedGraphStore(StoreBase):
         return out
 
     async def _cluster_edges(self) -> alg.EdgeArrays:
-        parts: list[alg.EdgeArrays] = []
-        async with self.db.read() as session:
-            result = await session.stream(
-                select(GraphEdge.source_id, GraphEdge.target_id, GraphEdge.score).where(
-                    GraphEdge.kind.in_(list(EDGE_KINDS))
-                )
-            )
-            # Millions of rows in a big library: in slices, so the event loop (the app's GUI) keeps going.
-            async for rows in result.partitions(STREAM_ROWS):
-                parts.append(alg.edge_arrays(rows))
-        if not parts:
-            return alg.edge_arrays(())
-        src, dst, score = zip(*parts, strict=True)
-        return np.concatenate(src), np.concatenate(dst), np.concatenate(score)
+        query = select(GraphEdge.source_id, GraphEdge.target_id, GraphEdge.score).where(
+            GraphEdge.kind.in_(list(EDGE_KINDS))
+        )
+
+        def read() -> alg.EdgeArrays:
+            # Millions of rows in a big library: read in a thread on the database's own connection,
+            # straight into arrays, so the event loop (the app's GUI) never holds them.
+            with self.db.read_in_thread() as conn:
+                result = conn.execution_options(yield_per=STREAM_ROWS).execute(query)
+                parts = [alg.edge_arrays(rows) for rows in result.partitions()]
+            if not parts:
+                return alg.edge_arrays(())
+            src, dst, score = zip(*parts, strict=True)
+            return np.concatenate(src), np.concatenate(dst), np.concatenate(score)
+
+        return await asyncio.to_thread(read)
 
 
 __all__ = ["EmbeddedGraphStore", "transition_reason", "transition_score"]
