@@ -33,7 +33,7 @@ from backend.graph.port import (
 )
 
 CHUNK = 500  # ids per IN (...) list: well below SQLite's bound-parameter limit
-STREAM_ROWS = 5_000  # rows per slice of a whole-graph read: each slice holds the GIL a few ms
+STREAM_ROWS = 500  # rows per slice of a whole-graph read: each slice holds the GIL briefly
 PLAYED_IN = "played_in"
 
 
