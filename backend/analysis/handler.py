@@ -1,4 +1,5 @@
-"""The analysis worker's handler: ``analysis.requested`` → stored result, track summary, events.
+"""The analysis worker's handlers: ``analysis.requested`` → stored result, track summary, events;
+``analysis.batch`` (what the catalog sends) → one ``analysis.requested`` per track.
 
 Idempotent by (audio fingerprint, ALGORITHM_VERSION): a result already in the cache or the database is
 reused (a moved or re-tagged file keeps its fingerprint), so only new audio or a new algorithm version is
@@ -26,7 +27,13 @@ from backend.analysis.result import AnalysisResult as Result
 from backend.config import Settings
 from backend.db.models import AnalysisResult as ResultRow
 from backend.db.models import LibraryRoot, Track
-from backend.messaging.contracts import AnalysisRequested, RecordingAnalyzed, TrackAnalyzed
+from backend.messaging.contracts import (
+    AnalysisBatch,
+    AnalysisRequested,
+    InvalidMessage,
+    RecordingAnalyzed,
+    TrackAnalyzed,
+)
 from backend.worker.errors import JobCancelled, PermanentError, TransientError
 from backend.worker.runtime import Handler, HandlerContext
 
@@ -181,6 +188,26 @@ async def handle_analysis(ctx: HandlerContext) -> None:
                 stored_track.status, stored_track.last_error = "ok", None
 
 
-HANDLERS: dict[str, Handler] = {AnalysisRequested.TYPE: handle_analysis}
+async def handle_analysis_batch(ctx: HandlerContext) -> None:
+    """Queue one analysis job per track of the batch, in one commit with this job's end (exactly once).
+
+    Per-track jobs keep what the user sees and controls per file: progress, cancel, retry, the error.
+    They share the batch's correlation id, so ``scan --wait`` waits for them too.
+    """
+    batch: AnalysisBatch = ctx.payload
+    try:
+        requests = batch.requests()
+    except InvalidMessage as exc:
+        raise PermanentError(str(exc)) from None
+    for request in requests:
+        ctx.publish(request)
+    async with ctx.transaction():
+        pass  # the job rows of the requests and the inbox row commit here
+
+
+HANDLERS: dict[str, Handler] = {
+    AnalysisRequested.TYPE: handle_analysis,
+    AnalysisBatch.TYPE: handle_analysis_batch,
+}
 
 __all__ = ["HANDLERS", "cache_key", "get_pool"]

@@ -32,6 +32,7 @@ from backend.catalog.reader import Inspected
 from backend.catalog.tags import TagRecord
 from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import (
+    AnalysisBatch,
     AnalysisRequested,
     Payload,
     TracksAdded,
@@ -75,7 +76,7 @@ class Changes:
         self.ignored += other.ignored
 
     def payloads(self) -> list[Payload]:
-        """Batched track.* events followed by the analysis requests."""
+        """Batched track.* events followed by the analysis to request, batched too (``AnalysisBatch``)."""
         out: list[Payload] = []
         kinds: Sequence[tuple[type[Any], list[int]]] = (
             (TracksAdded, self.added),
@@ -88,7 +89,8 @@ class Changes:
         for cls, ids in kinds:
             for start in range(0, len(ids), EVENT_BATCH):
                 out.append(cls(track_ids=tuple(ids[start : start + EVENT_BATCH])))
-        out.extend(self.analysis)
+        for start in range(0, len(self.analysis), EVENT_BATCH):
+            out.append(analysis_batch(self.analysis[start : start + EVENT_BATCH]))
         return out
 
 
@@ -137,6 +139,14 @@ def _read_values(item: Inspected, mix_min_s: float) -> dict[str, Any]:
         is_mix=(row["duration_s"] or 0.0) >= mix_min_s,
     )
     return row
+
+
+def analysis_batch(requests: Sequence[AnalysisRequested]) -> AnalysisBatch:
+    return AnalysisBatch(
+        track_ids=tuple(r.track_id for r in requests),
+        fingerprints=tuple(r.fingerprint for r in requests),
+        long_ids=tuple(r.track_id for r in requests if r.is_long),
+    )
 
 
 def _analysis(track_id: int, values: Mapping[str, Any], mix_min_s: float) -> AnalysisRequested:

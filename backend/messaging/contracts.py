@@ -116,6 +116,31 @@ class AnalysisRequested(Payload):
 
 
 @dataclass(frozen=True)
+class AnalysisBatch(Payload):
+    """Tracks whose audio is new or changed; the analysis worker turns it into one request per track.
+
+    The catalog announces analysis in batches: a first scan of 100k files should not also write 100k
+    job rows and publish 100k messages before it can finish. ``long_ids``: which of them are mixes.
+    """
+
+    TYPE: ClassVar[str] = "analysis.batch"
+    track_ids: tuple[int, ...]
+    fingerprints: tuple[str, ...]
+    long_ids: tuple[int, ...] = ()
+
+    def requests(self) -> list[AnalysisRequested]:
+        if len(self.track_ids) != len(self.fingerprints):
+            raise InvalidMessage(
+                f"{self.TYPE}: {len(self.track_ids)} track ids but {len(self.fingerprints)} fingerprints"
+            )
+        long = set(self.long_ids)
+        return [
+            AnalysisRequested(track_id, fingerprint, is_long=track_id in long)
+            for track_id, fingerprint in zip(self.track_ids, self.fingerprints, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
 class TrackAnalyzed(Payload):
     TYPE: ClassVar[str] = "track.analyzed"
     track_id: int
@@ -197,6 +222,7 @@ PAYLOADS: dict[str, type[Payload]] = {
         TracksRelinked,
         TracksRemoved,
         AnalysisRequested,
+        AnalysisBatch,
         TrackAnalyzed,
         RecordingAnalyzed,
         TracklistRequested,

@@ -19,7 +19,7 @@ WORKER_KINDS: tuple[WorkerKind, ...] = ("catalog", "analysis", "tracklists", "gr
 
 BINDINGS: dict[WorkerKind, tuple[str, ...]] = {
     "catalog": ("file.*",),
-    "analysis": ("analysis.requested",),
+    "analysis": ("analysis.requested", "analysis.batch"),
     "tracklists": ("tracklist.requested", "recording.analyzed"),
     "graph": (
         "track.analyzed",

@@ -18,9 +18,9 @@ from backend.analysis.waveform import Waveform
 from backend.api.commands import enqueue
 from backend.api.jobs import retry_job
 from backend.db.models import AnalysisResult, Job, LibraryRoot, Track
-from backend.messaging.contracts import AnalysisRequested
+from backend.messaging.contracts import AnalysisBatch, AnalysisRequested, decode
 from backend.worker.jobs import job_id_for
-from backend.worker.local import local_workers, wait_for_job
+from backend.worker.local import local_workers, wait_for_job, wait_settled
 
 from .conftest import WriteClip
 
@@ -132,3 +132,29 @@ async def test_stale_request_for_changed_audio_is_skipped(
         ).scalar_one()
         track = await session.get(Track, track_id)
     assert count == 0 and track is not None and track.bpm is None
+
+
+async def test_a_batch_becomes_one_job_per_track_that_scan_wait_covers(
+    services: Any, tmp_path: Path
+) -> None:
+    root = tmp_path / "music"
+    root.mkdir()
+    # Fingerprints the tracks no longer have: each request is then skipped at once (no decoding here).
+    ids = [await _track(services, root, f"{n}.flac", f"fp-now-{n}") for n in range(3)]
+    batch = AnalysisBatch(tuple(ids), tuple(f"fp-then-{n}" for n in range(3)), long_ids=(ids[2],))
+    broken = AnalysisBatch((ids[0], ids[1]), ("fp-then-0",))
+    async with local_workers(services, ["analysis"]):
+        message, bad = await enqueue(services, [batch, broken])
+        await wait_settled(services, message.correlation_id, timeout_s=60)
+    async with services.db.read() as session:
+        jobs = list((await session.execute(select(Job))).scalars())
+    per_track = [j for j in jobs if j.kind == "analysis:analysis.requested"]
+    requests = [decode(j.payload["message"].encode()) for j in per_track]
+    assert sorted((r.payload.track_id, r.payload.is_long) for r in requests) == [
+        (ids[0], False), (ids[1], False), (ids[2], True)
+    ]  # fmt: skip
+    # Follow-ups of the batch: the scan's correlation, so `scan --wait` waited for them (all done now).
+    assert {r.correlation_id for r in requests} == {message.correlation_id}
+    assert all(j.status == "done" for j in per_track)
+    failed = next(j for j in jobs if j.id == job_id_for(bad.id, "analysis"))
+    assert failed.status in ("failed", "dead") and "2 track ids but 1 fingerprints" in failed.error

@@ -83,8 +83,11 @@ def test_scan_wait_returns_when_downstream_work_is_done(
 
     built = tuple(f"{kind}:" for kind in available_kinds())
     jobs = json.loads(tracktion(home, "jobs", "ls", "--json").stdout)
-    assert any(j["kind"] == "analysis:analysis.requested" for j in jobs)  # the scan set work off
+    assert any(j["kind"] == "analysis:analysis.batch" for j in jobs)  # the scan set work off
     mine = [j for j in jobs if j["kind"].startswith(built)]
     assert all(j["status"] in ("done", "failed", "dead") for j in mine)  # … and it has finished
     if "analysis:" in built:
-        assert any(j["kind"].startswith("analysis:") and j["status"] == "done" for j in mine)
+        # --wait also waited for the per-track jobs the analysis worker queued from the batch.
+        assert any(
+            j["kind"] == "analysis:analysis.requested" and j["status"] == "done" for j in mine
+        )

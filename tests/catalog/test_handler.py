@@ -45,10 +45,10 @@ async def test_scan_changed_deleted_messages(
     async with local_workers(services, ["catalog"]):
         assert await run(services, ScanRequested(row.id)) == "done"
         assert sorted(t.rel_path for t in await tracks(services)) == ["a.mp3", "b.ogg"]
-        # The analysis requests are follow-ups of the scan job: same correlation, queued for analysis.
+        # The analysis request is a follow-up of the scan job, queued for analysis: one batch.
         async with services.db.read() as session:
             kinds = (await session.execute(select(Job.kind))).scalars().all()
-        assert kinds.count("analysis:analysis.requested") == 2
+        assert kinds.count("analysis:analysis.batch") == 1
         make_audio(root / "c.flac", seed=3)
         assert await run(services, FilesChanged(row.id, ("c.flac",))) == "done"
         c = await track_at(services, "c.flac")

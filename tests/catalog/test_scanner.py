@@ -24,7 +24,7 @@ from backend.api.folders import (
 from backend.audio.encode import write_tags
 from backend.catalog.scanner import ScanProgress
 from backend.db.models import Job
-from backend.messaging.contracts import Envelope
+from backend.messaging.contracts import AnalysisRequested, Envelope, decode
 from backend.services import Services
 from tests.catalog.conftest import (
     MakeAudio,
@@ -38,10 +38,12 @@ from tests.catalog.conftest import (
 pytestmark = pytest.mark.services
 
 
-async def analysis_jobs(services: Services) -> list[dict[str, Any]]:
+async def analysis_jobs(services: Services) -> list[AnalysisRequested]:
+    """The analysis the scans asked for, one request per track (they ask in batches)."""
     async with services.db.read() as session:
-        rows = await session.execute(select(Job).where(Job.kind == "analysis:analysis.requested"))
-        return [j.payload for j in rows.scalars()]
+        rows = await session.execute(select(Job).where(Job.kind == "analysis:analysis.batch"))
+        batches = [decode(j.payload["message"].encode()).payload for j in rows.scalars()]
+    return [request for batch in batches for request in batch.requests()]
 
 
 async def test_initial_scan_then_incremental(
@@ -71,12 +73,12 @@ async def test_initial_scan_then_incremental(
     assert all(t.status == "ok" and t.fingerprint and t.title for t in rows)
     assert [t.root_id for t in rows] == [rows[0].root_id] * 5
     assert seen and seen[-1].phase in ("read", "write")
-    # One batched track.added event with every id, and one analysis job per new track.
+    # One batched track.added event with every id, and analysis asked for each new track's audio.
     await asyncio.wait_for(got.wait(), 20)
     assert sorted(events[0].payload.track_ids) == sorted(t.id for t in rows)
     assert events[0].correlation_id == correlation
-    jobs = await analysis_jobs(services)
-    assert len(jobs) == 5
+    asked = {(j.track_id, j.fingerprint) for j in await analysis_jobs(services)}
+    assert asked == {(t.id, t.fingerprint) for t in rows}
 
     again, _ = await scan(services, [str(root)], settle_s=0)
     assert (again.added, again.updated, again.unchanged, again.files_seen) == (0, 0, 5, 5)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from backend.messaging.contracts import TracklistRequested
+from sqlalchemy import select
+
+from backend.db.models import Track
+from backend.messaging.contracts import AnalysisRequested, TracklistRequested
 from backend.worker.local import wait_settled
 from tests.gui.conftest import make_music, next_signal, rows_become
 
@@ -54,10 +57,14 @@ async def test_jobs_name_the_track_they_are_about(
         make_music(tmp_path / "music", [{"title": "Night Drive", "artist": "Lumen Tide"}])
         await window.add_folder(tmp_path / "music")
         await rows_become(window, 1)
+        async with window.client.services.db.read() as session:
+            track = (await session.execute(select(Track))).scalar_one()
+        # What the analysis worker makes of the scan's batch: one job per track.
+        await window.client.enqueue([AnalysisRequested(track.id, track.fingerprint or "")])
         window.show_view("jobs")
         await window.jobs.reload()
         jobs = window.jobs.model.jobs
-        analyse = next(j for j in jobs if j["kind"].endswith("analysis.requested"))
-        row = jobs.index(analyse)
+        described = {j["kind"]: window.jobs.model.index(jobs.index(j), 1).data() for j in jobs}
         # "Analyse “Lumen Tide – Night Drive”", not "Analyse track #1".
-        assert window.jobs.model.index(row, 1).data() == "Analyse “Lumen Tide – Night Drive”"
+        assert described["analysis:analysis.requested"] == "Analyse “Lumen Tide – Night Drive”"
+        assert described["analysis:analysis.batch"] == "Queue analysis (1)"

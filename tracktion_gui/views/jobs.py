@@ -33,6 +33,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 WHAT = {
     "analysis.requested": "Analyse",
+    "analysis.batch": "Queue analysis",
     "file.scan": "Scan folder",
     "file.changed": "Read changed files",
     "file.deleted": "Handle deleted files",
