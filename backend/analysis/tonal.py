@@ -7,14 +7,19 @@ blend Temperley's corpus profiles (25 %) with the EDMA profiles tuned on electro
 Faraldo et al.), spread over each note's harmonics (see _templates). The bass register (< 220 Hz) is
 summarised separately and added at half weight: bass lines sit on chord roots and mark the tonic.
 
-Relative keys (C minor / Eb major) share every pitch class, and a looped progression such as
-i–VI–III–VII is the same cycle of chords as the relative major's I–V–vi–IV: pitch statistics cannot tell
-them apart. What does is where the loop starts. The tonic chord sits at phrase starts — the first bar of
-the music and every fourth bar after it — so the chord heard there (best of 24 triads: root in the bass,
-triad above) is counted, and the share of phrase starts on each key's tonic triad adds PHRASE_WEIGHT to
-that key's score when choosing between the best key and its relative. The weight is small on purpose:
-it settles near-ties, and a track whose phrases do not start at the start of the music falls back to
-the profiles (see docs/analysis.md for what it costs when the phrase grid is wrong).
+Relative keys (C minor / Eb major) share every pitch class, so the profiles alone often confuse them,
+and a key with its dominant when a timbre's harmonics stress the fifth. The chords tell them apart,
+wherever the file starts: on the beat grid from tempo.py, each beat's chord root is the root of the best of
+24 triads (root in the bass, triad above), and each key gains CHORD_WEIGHT × (share of beats on its tonic
+root + share of root changes from its dominant to its tonic, the V→I cadence). Neither depends on where
+the music starts, and both hold for the loops a DJ track is made of (i–iv–v–i, ii–V–I–I, I–vi–IV–V...).
+
+One loop defeats them: i–VI–III–VII in a minor key is the same cycle of chords as the relative major's
+I–V–vi–IV (Cm Ab Eb Bb / Eb Bb Cm Ab): equal time on both tonics and no cadence to either. Only where the
+phrase starts says which it is. So when the chord evidence of the best key and its relative is within
+CHORD_TIE, and most phrase starts — the first bar of the music and every PHRASE_BARS bars after it — sit on
+the relative's tonic triad, the relative wins. A file that does not start on a phrase falls back to the
+profiles there, or, cut by half a loop, reads the relative (see docs/analysis.md, Known limits).
 
 Confidence = margin between the best and the second-best key that is not its relative (relative
 major/minor share all pitch classes and are the usual hard pair) scaled into 0..1, times a tonalness
@@ -23,10 +28,13 @@ factor that is ~0 for flat chroma (noise, drums only).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import numpy.typing as npt
 
 from backend.analysis.keys import ALL_KEYS, Key
+from backend.analysis.tempo import TempoResult
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -65,8 +73,14 @@ MIN_TONALNESS = 0.10  # chroma flatter than this (noise, unpitched drums) gets n
 BASS_WEIGHT = 0.5  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
 PROFILE_MIX = 0.75  # share of the EDMA profile in the Temperley/EDMA blend
 HARMONIC_DECAY = 0.6
-PHRASE_WEIGHT = (
-    0.2  # score bonus for a key whose tonic triad starts every phrase (scores are Pearson r)
+CHORD_WEIGHT = (
+    0.5  # weight of the chord evidence (two shares in 0..1) next to the Pearson r of profiles
+)
+CHORD_TIE = (
+    0.08  # chord evidence this close between relatives cannot tell them apart (≈ 1 bar in 12)
+)
+PHRASE_MIN_SHARE = (
+    0.5  # the phrase-start cue needs most phrase starts on the relative's tonic triad
 )
 PHRASE_BARS = 4  # bars per phrase; bars are 4 beats
 
@@ -161,6 +175,24 @@ def _triad_fit(
     return fit
 
 
+def _span_fit(
+    chroma: FloatArray, chroma_fps: float, t0: float, t1: float
+) -> npt.NDArray[np.float64] | None:
+    """Triad fit (``_triad_fit``) of the chord sounding from ``t0`` to ``t1`` s; None past the end or silent.
+
+    Chroma frame i covers [i, i + 2) hops: the span [t0, t1) is frames t0·fps - ½ .. t1·fps - 1½.
+    """
+    a = int(max(0.0, t0 * chroma_fps - 0.5))
+    b = int(max(a + 1.0, t1 * chroma_fps - 1.5))
+    if b > len(chroma):
+        return None
+    seg = chroma[a:b].astype(np.float64)
+    bass, upper = seg[:, :12].sum(axis=0), seg[:, 12:].sum(axis=0)
+    if bass.sum() <= 0 or upper.sum() <= 0:
+        return None
+    return _triad_fit(bass / bass.sum(), upper / upper.sum())
+
+
 def phrase_start_chords(
     chroma: FloatArray, chroma_fps: float, bpm: float
 ) -> npt.NDArray[np.float64]:
@@ -177,20 +209,52 @@ def phrase_start_chords(
     if len(voiced) == 0:
         return out
     bar_s = 4 * 60.0 / bpm
-    # Chroma frame i covers [i, i + 2) hops: the bar [t, t + bar) is frames t·fps - ½ .. (t + bar)·fps - 1½.
-    start = (voiced[0] + 0.5) / chroma_fps
     count = 0
-    t = start
+    t = (voiced[0] + 0.5) / chroma_fps
     while (t + bar_s) * chroma_fps - 1.5 <= len(chroma):
-        a = int(max(0.0, t * chroma_fps - 0.5))
-        b = int(max(a + 1.0, (t + bar_s) * chroma_fps - 1.5))
-        seg = chroma[a:b].astype(np.float64)
-        bass, upper = seg[:, :12].sum(axis=0), seg[:, 12:].sum(axis=0)
-        if bass.sum() > 0 and upper.sum() > 0:
-            out[int(np.argmax(_triad_fit(bass / bass.sum(), upper / upper.sum())))] += 1
+        fit = _span_fit(chroma, chroma_fps, t, t + bar_s)
+        if fit is not None:
+            out[int(np.argmax(fit))] += 1
             count += 1
         t += PHRASE_BARS * bar_s
     return out / count if count else out
+
+
+def beat_times(tempo: TempoResult, duration_s: float) -> npt.NDArray[np.float64]:
+    """Every beat of ``tempo`` within ``duration_s``: its explicit beats, else the grid through its downbeat."""
+    if tempo.beats:
+        return np.asarray(tempo.beats, dtype=np.float64)
+    if not tempo.bpm or tempo.beat_offset_s is None:
+        return np.zeros(0)
+    period = 60.0 / tempo.bpm
+    first = tempo.beat_offset_s - (tempo.beat_offset_s // period) * period
+    return np.arange(first, duration_s, period, dtype=np.float64)
+
+
+def chord_evidence(
+    chroma: FloatArray, chroma_fps: float, beats: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per key (``ALL_KEYS`` order): share of beats whose chord root is its tonic + share of root changes
+    from its dominant to its tonic. Roots only: a decaying or busy chord often reads as the wrong quality,
+    and the mode is the profiles' job. Zeros without (frames, 24) chroma or beats."""
+    if chroma.ndim != 2 or chroma.shape[1] != 24 or len(beats) < 3:
+        return np.zeros(24)
+    roots = []
+    for t0, t1 in pairwise(beats):
+        fit = _span_fit(chroma, chroma_fps, float(t0), float(t1))
+        if fit is not None:
+            roots.append(int(np.argmax(fit)) % 12)
+    if not roots:
+        return np.zeros(24)
+    on_tonic = np.bincount(roots, minlength=12) / len(roots)
+    changes = [(a, b) for a, b in pairwise(roots) if a != b]
+    cadences = np.zeros(12)
+    for a, b in changes:
+        if (a - b) % 12 == 7:  # the root falls a fifth (or rises a fourth): dominant → tonic
+            cadences[b] += 1
+    if changes:
+        cadences /= len(changes)
+    return np.tile(on_tonic + cadences, 2)
 
 
 def _relative(key: Key) -> Key:
@@ -203,30 +267,30 @@ def _relative(key: Key) -> Key:
 
 def estimate_key(chroma: FloatArray, weights: FloatArray | None = None, *,
                  chroma_fps: float | None = None,
-                 bpm: float | None = None) -> tuple[Key | None, float]:  # fmt: skip
+                 tempo: TempoResult | None = None) -> tuple[Key | None, float]:  # fmt: skip
     """Best key and a 0..1 confidence; (None, 0) for atonal or silent audio.
 
     ``chroma`` is (frames, 24) from spectral.py (bass then upper register) or plain (frames, 12).
-    With ``chroma_fps`` and the tempo (``bpm``), the choice between the best key and its relative
-    also weighs the chords at phrase starts (see module docstring).
+    With ``chroma_fps`` and the ``tempo`` (beat grid), the chords on the beats and, between relatives
+    they cannot tell apart, the chords at phrase starts count too (see module docstring).
     """
     summary = combined_summary(chroma, weights)
     tonal = tonalness(summary)
     if tonal < MIN_TONALNESS:
         return None, 0.0
     scores = key_scores(summary)
+    if chroma_fps and tempo is not None and tempo.bpm:
+        beats = beat_times(tempo, len(chroma) / chroma_fps)
+        evidence = chord_evidence(chroma, chroma_fps, beats)
+        scores = scores + CHORD_WEIGHT * evidence
+        best = ALL_KEYS[int(np.argmax(scores))]
+        rel = _relative(best)
+        if abs(evidence[best.index] - evidence[rel.index]) < CHORD_TIE:
+            starts = phrase_start_chords(chroma, chroma_fps, tempo.bpm)
+            if starts[rel.index] > starts[best.index] and starts[rel.index] >= PHRASE_MIN_SHARE:
+                scores[[best.index, rel.index]] = scores[[rel.index, best.index]]
     order = np.argsort(-scores)
     best = ALL_KEYS[int(order[0])]
-    if chroma_fps and bpm:
-        starts = phrase_start_chords(chroma, chroma_fps, bpm)
-        rel = _relative(best)
-        if scores[rel.index] + PHRASE_WEIGHT * starts[rel.index] > (
-            scores[best.index] + PHRASE_WEIGHT * starts[best.index]
-        ):
-            scores = scores.copy()
-            scores[[best.index, rel.index]] = scores[[rel.index, best.index]]
-            order = np.argsort(-scores)
-            best = rel
     relative_idx = _relative(best).index
     rival = next(int(i) for i in order[1:] if int(i) != relative_idx)
     margin = float(scores[order[0]] - scores[rival])
