@@ -28,8 +28,6 @@ factor that is ~0 for flat chroma (noise, drums only).
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 import numpy.typing as npt
 
@@ -73,15 +71,12 @@ MIN_TONALNESS = 0.10  # chroma flatter than this (noise, unpitched drums) gets n
 BASS_WEIGHT = 0.5  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
 PROFILE_MIX = 0.75  # share of the EDMA profile in the Temperley/EDMA blend
 HARMONIC_DECAY = 0.6
-CHORD_WEIGHT = (
-    0.5  # weight of the chord evidence (two shares in 0..1) next to the Pearson r of profiles
-)
-CHORD_TIE = (
-    0.08  # chord evidence this close between relatives cannot tell them apart (≈ 1 bar in 12)
-)
-PHRASE_MIN_SHARE = (
-    0.5  # the phrase-start cue needs most phrase starts on the relative's tonic triad
-)
+# Chord evidence (two shares, each 0..1) is added to the profiles' Pearson r at this weight.
+CHORD_WEIGHT = 0.5
+# Relatives whose chord evidence is this close (≈ one bar in twelve) are a tie the chords cannot break.
+CHORD_TIE = 0.08
+# The phrase-start cue breaks such a tie when most phrase starts sit on the relative's tonic triad.
+PHRASE_MIN_SHARE = 0.5
 PHRASE_BARS = 4  # bars per phrase; bars are 4 beats
 
 
@@ -162,35 +157,54 @@ def combined_summary(
     return np.asarray(parts[0] + BASS_WEIGHT * parts[1])
 
 
-def _triad_fit(
-    bass: npt.NDArray[np.float64], upper: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """How well each key's tonic triad (``ALL_KEYS`` order) explains one chord: root in the bass plus
-    the triad's share of the upper register (both inputs normalised to sum 1)."""
-    fit = np.zeros(24)
+def _tonic_triads() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Each key's tonic (``ALL_KEYS`` order) and a (24, 12) mask of its tonic triad's pitch classes."""
+    tonics = np.asarray([key.tonic for key in ALL_KEYS])
+    mask = np.zeros((24, 12))
     for key in ALL_KEYS:
         third = 4 if key.mode == "major" else 3
-        notes = [key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12]
-        fit[key.index] = bass[key.tonic] + upper[notes].sum()
-    return fit
+        mask[key.index, [key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12]] = 1.0
+    return tonics, mask
 
 
-def _span_fit(
-    chroma: FloatArray, chroma_fps: float, t0: float, t1: float
-) -> npt.NDArray[np.float64] | None:
-    """Triad fit (``_triad_fit``) of the chord sounding from ``t0`` to ``t1`` s; None past the end or silent.
+_TONICS, _TRIAD_MASK = _tonic_triads()
+
+
+def chord_fits(
+    chroma: FloatArray,
+    chroma_fps: float,
+    starts: npt.NDArray[np.float64],
+    ends: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """How well each key's tonic triad explains the chord of each span [start, end) s: root in the bass
+    plus the triad's share of the upper register. (spans, 24), ``ALL_KEYS`` order; spans past the end
+    of the chroma or without energy in either register are left out.
 
     Chroma frame i covers [i, i + 2) hops: the span [t0, t1) is frames t0·fps - ½ .. t1·fps - 1½.
     """
-    a = int(max(0.0, t0 * chroma_fps - 0.5))
-    b = int(max(a + 1.0, t1 * chroma_fps - 1.5))
-    if b > len(chroma):
-        return None
-    seg = chroma[a:b].astype(np.float64)
-    bass, upper = seg[:, :12].sum(axis=0), seg[:, 12:].sum(axis=0)
-    if bass.sum() <= 0 or upper.sum() <= 0:
-        return None
-    return _triad_fit(bass / bass.sum(), upper / upper.sum())
+    if chroma.ndim != 2 or chroma.shape[1] != 24 or len(starts) == 0:
+        return np.zeros((0, 24))
+    first = np.maximum(0.0, starts * chroma_fps - 0.5).astype(np.int64)
+    last = np.maximum(first + 1.0, ends * chroma_fps - 1.5).astype(np.int64)
+    inside = last <= len(chroma)
+    first, last = first[inside], last[inside]
+    if len(first) == 0:
+        return np.zeros((0, 24))
+    # One pass over the chroma for all spans: np.add.reduceat sums from each bound to the next, so with
+    # the bounds (first, last) of every span interleaved every other sum is a span. A bound must be a
+    # valid row, so spans that run to the very end are summed on their own.
+    sums = np.empty((len(first), 24))
+    inner = last < len(chroma)
+    if inner.any():
+        bounds = np.stack([first[inner], last[inner]], axis=1).ravel()
+        sums[inner] = np.add.reduceat(chroma, bounds, axis=0, dtype=np.float64)[::2]
+    for i in np.flatnonzero(~inner):
+        sums[i] = chroma[first[i] :].sum(axis=0, dtype=np.float64)
+    bass, upper = sums[:, :12], sums[:, 12:]
+    bass_total, upper_total = bass.sum(axis=1, keepdims=True), upper.sum(axis=1, keepdims=True)
+    voiced = (bass_total[:, 0] > 0) & (upper_total[:, 0] > 0)
+    bass, upper = bass[voiced] / bass_total[voiced], upper[voiced] / upper_total[voiced]
+    return np.asarray(bass[:, _TONICS] + upper @ _TRIAD_MASK.T)
 
 
 def phrase_start_chords(
@@ -209,15 +223,13 @@ def phrase_start_chords(
     if len(voiced) == 0:
         return out
     bar_s = 4 * 60.0 / bpm
-    count = 0
-    t = (voiced[0] + 0.5) / chroma_fps
-    while (t + bar_s) * chroma_fps - 1.5 <= len(chroma):
-        fit = _span_fit(chroma, chroma_fps, t, t + bar_s)
-        if fit is not None:
-            out[int(np.argmax(fit))] += 1
-            count += 1
-        t += PHRASE_BARS * bar_s
-    return out / count if count else out
+    starts = np.arange(
+        (voiced[0] + 0.5) / chroma_fps, len(chroma) / chroma_fps, PHRASE_BARS * bar_s
+    )
+    fits = chord_fits(chroma, chroma_fps, starts, starts + bar_s)
+    if len(fits) == 0:
+        return out
+    return np.bincount(np.argmax(fits, axis=1), minlength=24) / len(fits)
 
 
 def beat_times(tempo: TempoResult, duration_s: float) -> npt.NDArray[np.float64]:
@@ -237,23 +249,17 @@ def chord_evidence(
     """Per key (``ALL_KEYS`` order): share of beats whose chord root is its tonic + share of root changes
     from its dominant to its tonic. Roots only: a decaying or busy chord often reads as the wrong quality,
     and the mode is the profiles' job. Zeros without (frames, 24) chroma or beats."""
-    if chroma.ndim != 2 or chroma.shape[1] != 24 or len(beats) < 3:
+    if len(beats) < 3:
         return np.zeros(24)
-    roots = []
-    for t0, t1 in pairwise(beats):
-        fit = _span_fit(chroma, chroma_fps, float(t0), float(t1))
-        if fit is not None:
-            roots.append(int(np.argmax(fit)) % 12)
-    if not roots:
+    roots = np.argmax(chord_fits(chroma, chroma_fps, beats[:-1], beats[1:]), axis=1) % 12
+    if len(roots) == 0:
         return np.zeros(24)
     on_tonic = np.bincount(roots, minlength=12) / len(roots)
-    changes = [(a, b) for a, b in pairwise(roots) if a != b]
-    cadences = np.zeros(12)
-    for a, b in changes:
-        if (a - b) % 12 == 7:  # the root falls a fifth (or rises a fourth): dominant → tonic
-            cadences[b] += 1
-    if changes:
-        cadences /= len(changes)
+    before, after = roots[:-1], roots[1:]
+    changed = before != after
+    # The root falls a fifth (or rises a fourth): dominant → tonic.
+    cadence = changed & ((before - after) % 12 == 7)
+    cadences = np.bincount(after[cadence], minlength=12) / max(1, int(changed.sum()))
     return np.tile(on_tonic + cadences, 2)
 
 
