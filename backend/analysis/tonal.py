@@ -11,7 +11,8 @@ Relative keys (C minor / Eb major) share every pitch class, so the profiles alon
 and a key with its dominant when a timbre's harmonics stress the fifth. The chords tell them apart,
 wherever the file starts: on the beat grid from tempo.py, each beat's chord root is the root of the best of
 24 triads (root in the bass, triad above), and each key gains CHORD_WEIGHT × (share of beats on its tonic
-root + share of root changes from its dominant to its tonic, the V→I cadence). Neither depends on where
+root + share of root changes from its dominant to its tonic, the V→I cadence, less those back from
+the tonic to the dominant: a two-chord vamp goes both ways and is no cadence). Neither depends on where
 the music starts, and both hold for the loops a DJ track is made of (i–iv–v–i, ii–V–I–I, I–vi–IV–V...).
 
 One loop defeats them: i–VI–III–VII in a minor key is the same cycle of chords as the relative major's
@@ -247,7 +248,7 @@ def chord_evidence(
     chroma: FloatArray, chroma_fps: float, beats: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Per key (``ALL_KEYS`` order): share of beats whose chord root is its tonic + share of root changes
-    from its dominant to its tonic. Roots only: a decaying or busy chord often reads as the wrong quality,
+    from its dominant to its tonic (less those back to the dominant). Roots only: a decaying or busy chord often reads as the wrong quality,
     and the mode is the profiles' job. Zeros without (frames, 24) chroma or beats."""
     if len(beats) < 3:
         return np.zeros(24)
@@ -257,9 +258,14 @@ def chord_evidence(
     on_tonic = np.bincount(roots, minlength=12) / len(roots)
     before, after = roots[:-1], roots[1:]
     changed = before != after
-    # The root falls a fifth (or rises a fourth): dominant → tonic.
-    cadence = changed & ((before - after) % 12 == 7)
-    cadences = np.bincount(after[cadence], minlength=12) / max(1, int(changed.sum()))
+    # The root falls a fifth (or rises a fourth): dominant → tonic. A vamp between two chords goes back
+    # as often as forth and is no cadence, so the moves from the tonic back to its dominant count against.
+    to_tonic = changed & ((before - after) % 12 == 7)
+    to_dominant = changed & ((after - before) % 12 == 7)
+    net = np.bincount(after[to_tonic], minlength=12) - np.bincount(
+        before[to_dominant], minlength=12
+    )
+    cadences = np.maximum(net, 0) / max(1, int(changed.sum()))
     return np.tile(on_tonic + cadences, 2)
 
 
