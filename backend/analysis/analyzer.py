@@ -107,7 +107,7 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
     key, key_conf = None, 0.0
     if audible_s >= MIN_TONAL_S and lufs is not None:
         tempo = estimate_tempo(series.onset, series.onset_low, series.fps, accents=_accents(series))
-        key, key_conf = estimate_key(series.chroma, chroma_fps=series.chroma_fps, bpm=tempo.bpm)
+        key, key_conf = estimate_key(series.chroma, chroma_fps=series.chroma_fps, tempo=tempo)
     desc = descriptors(series, lufs, tempo.bpm)
     energy = energy_rating(desc) if lufs is not None else None
     features = feature_vector(series, desc, energy=energy, bpm_confidence=tempo.confidence,

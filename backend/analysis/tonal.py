@@ -7,14 +7,20 @@ blend Temperley's corpus profiles (25 %) with the EDMA profiles tuned on electro
 Faraldo et al.), spread over each note's harmonics (see _templates). The bass register (< 220 Hz) is
 summarised separately and added at half weight: bass lines sit on chord roots and mark the tonic.
 
-Relative keys (C minor / Eb major) share every pitch class, and a looped progression such as
-i–VI–III–VII is the same cycle of chords as the relative major's I–V–vi–IV: pitch statistics cannot tell
-them apart. What does is where the loop starts. The tonic chord sits at phrase starts — the first bar of
-the music and every fourth bar after it — so the chord heard there (best of 24 triads: root in the bass,
-triad above) is counted, and the share of phrase starts on each key's tonic triad adds PHRASE_WEIGHT to
-that key's score when choosing between the best key and its relative. The weight is small on purpose:
-it settles near-ties, and a track whose phrases do not start at the start of the music falls back to
-the profiles (see docs/analysis.md for what it costs when the phrase grid is wrong).
+Relative keys (C minor / Eb major) share every pitch class, so the profiles alone often confuse them,
+and a key with its dominant when a timbre's harmonics stress the fifth. The chords tell them apart,
+wherever the file starts: on the beat grid from tempo.py, each beat's chord root is the root of the best of
+24 triads (root in the bass, triad above), and each key gains CHORD_WEIGHT × (share of beats on its tonic
+root + share of root changes from its dominant to its tonic, the V→I cadence, less those back from
+the tonic to the dominant: a two-chord vamp goes both ways and is no cadence). Neither depends on where
+the music starts, and both hold for the loops a DJ track is made of (i–iv–v–i, ii–V–I–I, I–vi–IV–V...).
+
+One loop defeats them: i–VI–III–VII in a minor key is the same cycle of chords as the relative major's
+I–V–vi–IV (Cm Ab Eb Bb / Eb Bb Cm Ab): equal time on both tonics and no cadence to either. Only where the
+phrase starts says which it is. So when the chord evidence of the best key and its relative is within
+CHORD_TIE, and most phrase starts — the first bar of the music and every PHRASE_BARS bars after it — sit on
+the relative's tonic triad, the relative wins. A file that does not start on a phrase falls back to the
+profiles there, or, cut by half a loop, reads the relative (see docs/analysis.md, Known limits).
 
 Confidence = margin between the best and the second-best key that is not its relative (relative
 major/minor share all pitch classes and are the usual hard pair) scaled into 0..1, times a tonalness
@@ -27,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from backend.analysis.keys import ALL_KEYS, Key
+from backend.analysis.tempo import TempoResult
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -65,9 +72,12 @@ MIN_TONALNESS = 0.10  # chroma flatter than this (noise, unpitched drums) gets n
 BASS_WEIGHT = 0.5  # the bass register (< 220 Hz) marks the tonic; harmonics there are weak
 PROFILE_MIX = 0.75  # share of the EDMA profile in the Temperley/EDMA blend
 HARMONIC_DECAY = 0.6
-PHRASE_WEIGHT = (
-    0.2  # score bonus for a key whose tonic triad starts every phrase (scores are Pearson r)
-)
+# Chord evidence (two shares, each 0..1) is added to the profiles' Pearson r at this weight.
+CHORD_WEIGHT = 0.5
+# Relatives whose chord evidence is this close (≈ one bar in twelve) are a tie the chords cannot break.
+CHORD_TIE = 0.08
+# The phrase-start cue breaks such a tie when most phrase starts sit on the relative's tonic triad.
+PHRASE_MIN_SHARE = 0.5
 PHRASE_BARS = 4  # bars per phrase; bars are 4 beats
 
 
@@ -148,17 +158,54 @@ def combined_summary(
     return np.asarray(parts[0] + BASS_WEIGHT * parts[1])
 
 
-def _triad_fit(
-    bass: npt.NDArray[np.float64], upper: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """How well each key's tonic triad (``ALL_KEYS`` order) explains one chord: root in the bass plus
-    the triad's share of the upper register (both inputs normalised to sum 1)."""
-    fit = np.zeros(24)
+def _tonic_triads() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Each key's tonic (``ALL_KEYS`` order) and a (24, 12) mask of its tonic triad's pitch classes."""
+    tonics = np.asarray([key.tonic for key in ALL_KEYS])
+    mask = np.zeros((24, 12))
     for key in ALL_KEYS:
         third = 4 if key.mode == "major" else 3
-        notes = [key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12]
-        fit[key.index] = bass[key.tonic] + upper[notes].sum()
-    return fit
+        mask[key.index, [key.tonic, (key.tonic + third) % 12, (key.tonic + 7) % 12]] = 1.0
+    return tonics, mask
+
+
+_TONICS, _TRIAD_MASK = _tonic_triads()
+
+
+def chord_fits(
+    chroma: FloatArray,
+    chroma_fps: float,
+    starts: npt.NDArray[np.float64],
+    ends: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """How well each key's tonic triad explains the chord of each span [start, end) s: root in the bass
+    plus the triad's share of the upper register. (spans, 24), ``ALL_KEYS`` order; spans past the end
+    of the chroma or without energy in either register are left out.
+
+    Chroma frame i covers [i, i + 2) hops: the span [t0, t1) is frames t0·fps - ½ .. t1·fps - 1½.
+    """
+    if chroma.ndim != 2 or chroma.shape[1] != 24 or len(starts) == 0:
+        return np.zeros((0, 24))
+    first = np.maximum(0.0, starts * chroma_fps - 0.5).astype(np.int64)
+    last = np.maximum(first + 1.0, ends * chroma_fps - 1.5).astype(np.int64)
+    inside = last <= len(chroma)
+    first, last = first[inside], last[inside]
+    if len(first) == 0:
+        return np.zeros((0, 24))
+    # One pass over the chroma for all spans: np.add.reduceat sums from each bound to the next, so with
+    # the bounds (first, last) of every span interleaved every other sum is a span. A bound must be a
+    # valid row, so spans that run to the very end are summed on their own.
+    sums = np.empty((len(first), 24))
+    inner = last < len(chroma)
+    if inner.any():
+        bounds = np.stack([first[inner], last[inner]], axis=1).ravel()
+        sums[inner] = np.add.reduceat(chroma, bounds, axis=0, dtype=np.float64)[::2]
+    for i in np.flatnonzero(~inner):
+        sums[i] = chroma[first[i] :].sum(axis=0, dtype=np.float64)
+    bass, upper = sums[:, :12], sums[:, 12:]
+    bass_total, upper_total = bass.sum(axis=1, keepdims=True), upper.sum(axis=1, keepdims=True)
+    voiced = (bass_total[:, 0] > 0) & (upper_total[:, 0] > 0)
+    bass, upper = bass[voiced] / bass_total[voiced], upper[voiced] / upper_total[voiced]
+    return np.asarray(bass[:, _TONICS] + upper @ _TRIAD_MASK.T)
 
 
 def phrase_start_chords(
@@ -177,20 +224,49 @@ def phrase_start_chords(
     if len(voiced) == 0:
         return out
     bar_s = 4 * 60.0 / bpm
-    # Chroma frame i covers [i, i + 2) hops: the bar [t, t + bar) is frames t·fps - ½ .. (t + bar)·fps - 1½.
-    start = (voiced[0] + 0.5) / chroma_fps
-    count = 0
-    t = start
-    while (t + bar_s) * chroma_fps - 1.5 <= len(chroma):
-        a = int(max(0.0, t * chroma_fps - 0.5))
-        b = int(max(a + 1.0, (t + bar_s) * chroma_fps - 1.5))
-        seg = chroma[a:b].astype(np.float64)
-        bass, upper = seg[:, :12].sum(axis=0), seg[:, 12:].sum(axis=0)
-        if bass.sum() > 0 and upper.sum() > 0:
-            out[int(np.argmax(_triad_fit(bass / bass.sum(), upper / upper.sum())))] += 1
-            count += 1
-        t += PHRASE_BARS * bar_s
-    return out / count if count else out
+    starts = np.arange(
+        (voiced[0] + 0.5) / chroma_fps, len(chroma) / chroma_fps, PHRASE_BARS * bar_s
+    )
+    fits = chord_fits(chroma, chroma_fps, starts, starts + bar_s)
+    if len(fits) == 0:
+        return out
+    return np.bincount(np.argmax(fits, axis=1), minlength=24) / len(fits)
+
+
+def beat_times(tempo: TempoResult, duration_s: float) -> npt.NDArray[np.float64]:
+    """Every beat of ``tempo`` within ``duration_s``: its explicit beats, else the grid through its downbeat."""
+    if tempo.beats:
+        return np.asarray(tempo.beats, dtype=np.float64)
+    if not tempo.bpm or tempo.beat_offset_s is None:
+        return np.zeros(0)
+    period = 60.0 / tempo.bpm
+    first = tempo.beat_offset_s - (tempo.beat_offset_s // period) * period
+    return np.arange(first, duration_s, period, dtype=np.float64)
+
+
+def chord_evidence(
+    chroma: FloatArray, chroma_fps: float, beats: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Per key (``ALL_KEYS`` order): share of beats whose chord root is its tonic + share of root changes
+    from its dominant to its tonic (less those back to the dominant). Roots only: a decaying or busy chord often reads as the wrong quality,
+    and the mode is the profiles' job. Zeros without (frames, 24) chroma or beats."""
+    if len(beats) < 3:
+        return np.zeros(24)
+    roots = np.argmax(chord_fits(chroma, chroma_fps, beats[:-1], beats[1:]), axis=1) % 12
+    if len(roots) == 0:
+        return np.zeros(24)
+    on_tonic = np.bincount(roots, minlength=12) / len(roots)
+    before, after = roots[:-1], roots[1:]
+    changed = before != after
+    # The root falls a fifth (or rises a fourth): dominant → tonic. A vamp between two chords goes back
+    # as often as forth and is no cadence, so the moves from the tonic back to its dominant count against.
+    to_tonic = changed & ((before - after) % 12 == 7)
+    to_dominant = changed & ((after - before) % 12 == 7)
+    net = np.bincount(after[to_tonic], minlength=12) - np.bincount(
+        before[to_dominant], minlength=12
+    )
+    cadences = np.maximum(net, 0) / max(1, int(changed.sum()))
+    return np.tile(on_tonic + cadences, 2)
 
 
 def _relative(key: Key) -> Key:
@@ -203,30 +279,30 @@ def _relative(key: Key) -> Key:
 
 def estimate_key(chroma: FloatArray, weights: FloatArray | None = None, *,
                  chroma_fps: float | None = None,
-                 bpm: float | None = None) -> tuple[Key | None, float]:  # fmt: skip
+                 tempo: TempoResult | None = None) -> tuple[Key | None, float]:  # fmt: skip
     """Best key and a 0..1 confidence; (None, 0) for atonal or silent audio.
 
     ``chroma`` is (frames, 24) from spectral.py (bass then upper register) or plain (frames, 12).
-    With ``chroma_fps`` and the tempo (``bpm``), the choice between the best key and its relative
-    also weighs the chords at phrase starts (see module docstring).
+    With ``chroma_fps`` and the ``tempo`` (beat grid), the chords on the beats and, between relatives
+    they cannot tell apart, the chords at phrase starts count too (see module docstring).
     """
     summary = combined_summary(chroma, weights)
     tonal = tonalness(summary)
     if tonal < MIN_TONALNESS:
         return None, 0.0
     scores = key_scores(summary)
+    if chroma_fps and tempo is not None and tempo.bpm:
+        beats = beat_times(tempo, len(chroma) / chroma_fps)
+        evidence = chord_evidence(chroma, chroma_fps, beats)
+        scores = scores + CHORD_WEIGHT * evidence
+        best = ALL_KEYS[int(np.argmax(scores))]
+        rel = _relative(best)
+        if abs(evidence[best.index] - evidence[rel.index]) < CHORD_TIE:
+            starts = phrase_start_chords(chroma, chroma_fps, tempo.bpm)
+            if starts[rel.index] > starts[best.index] and starts[rel.index] >= PHRASE_MIN_SHARE:
+                scores[[best.index, rel.index]] = scores[[rel.index, best.index]]
     order = np.argsort(-scores)
     best = ALL_KEYS[int(order[0])]
-    if chroma_fps and bpm:
-        starts = phrase_start_chords(chroma, chroma_fps, bpm)
-        rel = _relative(best)
-        if scores[rel.index] + PHRASE_WEIGHT * starts[rel.index] > (
-            scores[best.index] + PHRASE_WEIGHT * starts[best.index]
-        ):
-            scores = scores.copy()
-            scores[[best.index, rel.index]] = scores[[rel.index, best.index]]
-            order = np.argsort(-scores)
-            best = rel
     relative_idx = _relative(best).index
     rival = next(int(i) for i in order[1:] if int(i) != relative_idx)
     margin = float(scores[order[0]] - scores[rival])
