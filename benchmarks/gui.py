@@ -13,7 +13,7 @@ CPU seconds (user + sys of the process) are printed next to the wall times: on a
 show the work done where wall time mostly shows waiting.
 
     python benchmarks/gui.py [--tracks 100000] [--scan-files 10000] [--live-tracks 10000] [--quick]
-                             [--corpus DIR] [--no-views]
+                             [--corpus DIR] [--no-views] [--scan-on-top]
 
 Goals (issue 7): first paint ≤ 1 s, filter p95 ≤ 100 ms, sort ≤ 300 ms, lag p99 ≤ 50 ms, memory ≤ 400 MB.
 At the end, benchmarks/gui_views.py (part 2) runs too when it exists.
@@ -323,7 +323,14 @@ async def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         # ---- event-loop lag: the window's live updates alone, then a real scan -------------------
         if args.live_tracks:
             results["live_lag"] = await measure_live_lag(window, db_file, args.live_tracks)
+        if args.scan_on_top:  # the scanned tracks (artist "bench") sort before every row in view
+            await bench.query_applied(
+                lambda: window.library.table.sortByColumn(
+                    INDEX["artist"], Qt.SortOrder.DescendingOrder
+                )
+            )
         results["lag"] = await measure_lag(client, work, args.scan_files)
+        results["scan_on_top"] = args.scan_on_top
         await window.shutdown()
         window.close()
     return results
@@ -459,9 +466,10 @@ def report(r: dict[str, Any], tracks: int) -> None:
             f"arrive (window's live updates only; idle p99 {idle * ms:.1f} ms)   goal p99 ≤ 50 ms"
         )
     p50, p99, idle, n = r["lag"]
+    where = "above the rows in view" if r["scan_on_top"] else "after every row"
     print(
         f"loop lag in scan   p50 {p50 * ms:5.1f} ms  p99 {p99 * ms:5.1f} ms while scanning {n:,} "
-        f"files (idle p99 {idle * ms:.1f} ms, ratio {p99 / max(idle, 1e-4):.1f}x)   goal p99 ≤ 50 ms"
+        f"files, sorting {where} (idle p99 {idle * ms:.1f} ms, ratio {p99 / max(idle, 1e-4):.1f}x)   goal p99 ≤ 50 ms"
     )
 
 
@@ -480,6 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the generated library here and reuse it (e.g. /work/bench-cache/gui)",
     )
     parser.add_argument("--no-views", action="store_true", help="skip part 2 (gui_views.py)")
+    parser.add_argument(
+        "--scan-on-top",
+        action="store_true",
+        help="sort so the scanned tracks arrive above the rows in view (each live update re-lays out "
+        "and repaints the table); by default they sort after every row (appended off screen)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.tracks, args.scan_files = min(args.tracks, 20_000), min(args.scan_files, 1_000)

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage, QPalette
 
-from tests.gui.conftest import make_music, rows_become
+from tests.gui.conftest import make_music, next_signal, rows_become
 from tests.gui.test_library_app import add_library, row_of, shown_titles
 from tracktion_gui.asyncutil import qt_turn
 from tracktion_gui.dialogs.settings import SettingsDialog
@@ -98,3 +98,101 @@ async def test_tracks_arriving_above_keep_the_selection_and_the_rows_in_view(
         assert window.library.selected_ids() == [chosen]
         assert window.library.current_id() == chosen
         assert window.library.top_id() == top
+
+
+def on_screen(widget: Any) -> QImage:
+    """What the window shows of ``widget`` (the offscreen platform's backing store), not a fresh render."""
+    top = widget.window()
+    origin = widget.mapTo(top, QPoint(0, 0))
+    pixmap = top.screen().grabWindow(
+        top.winId(), origin.x(), origin.y(), widget.width(), widget.height()
+    )
+    return pixmap.toImage()
+
+
+async def screen_is_current(table: Any) -> bool:
+    """After Qt's pending layouts and paints, the screen shows the table as it is now."""
+    await qt_turn(4)
+    return on_screen(table.viewport()) == table.viewport().grab().toImage()
+
+
+async def rows_on_screen(table: Any, rows: range) -> bool:
+    """The screen shows these rows' alternating backgrounds: painted, not only in the model (read
+    before anything asks for their data, whose arrival would repaint them anyway)."""
+    await qt_turn(4)
+    image = on_screen(table.viewport())
+    palette = table.palette()
+    for row in rows:
+        rect = table.visualRect(table.model().index(row, table.columnAt(0)))
+        role = QPalette.ColorRole.AlternateBase if row % 2 else QPalette.ColorRole.Base
+        if image.pixelColor(rect.left() + 1, rect.center().y()) != palette.color(role):
+            return False
+    return True
+
+
+async def title_at(window: Any, row: int) -> str:
+    """The title shown in ``row`` once its page has arrived."""
+    model = window.library.model
+    index = model.index(row, INDEX["title"])
+    while index.data() is None:
+        await next_signal(model.dataChanged)
+    return str(index.data())
+
+
+async def titles_in_table_order(window: Any) -> list[str]:
+    ids = window.library.model.ids
+    rows = await window.client.rows(ids, ["title"])
+    return [rows[t]["title"] for t in ids]
+
+
+@embedded_only
+async def test_arriving_tracks_take_their_sorted_place_and_the_screen_stays_true(
+    open_window: Any, tmp_path: Path
+) -> None:
+    def tracks(title: str, artist: str, n: int) -> list[dict[str, Any]]:
+        return [
+            {"title": f"{title} {i:02d}", "artist": f"{artist} {i:02d}", "fmt": "wav"}
+            for i in range(n)
+        ]
+
+    async def scan(name: str, specs: list[dict[str, Any]], rows: int) -> None:
+        make_music(tmp_path / name, specs)
+        await window.add_folder(tmp_path / name)
+        await rows_become(window, rows)
+
+    async with open_window() as window:
+        table, model = window.library.table, window.library.model
+        # A few tracks in an empty table, then enough to fill the view: each arrival is painted.
+        first, mid = tracks("Aa", "Aa Artist", 2), tracks("Mid", "Mid Artist", 40)
+        await scan("first", first, 2)
+        assert await rows_on_screen(table, range(0, 2))
+        await scan("mid", mid, 42)
+        assert await rows_on_screen(table, range(0, 6))
+        assert await title_at(window, 2) == "Mid 00"
+        assert await screen_is_current(table)
+        chosen = model.track_id(row_of(window, "Mid 05"))
+        assert chosen is not None and window.library.select_track(chosen)
+        table.scrollToTop()
+        assert 0 <= table.rowAt(table.viewport().height() - 1) < 41  # more rows below the view
+        top = window.library.top_id()
+
+        # Tracks that sort after every row: appended below the view, which stays as it was.
+        late = tracks("Zed", "Zz Artist", 6)
+        await scan("late", late, 48)
+        assert await titles_in_table_order(window) == [t["title"] for t in first + mid + late]
+        assert await screen_is_current(table)
+        assert window.library.selected_ids() == [chosen] and window.library.top_id() == top
+        table.scrollToBottom()
+        assert await rows_on_screen(table, range(42, 48))
+        assert await title_at(window, 47) == "Zed 05"
+        assert await screen_is_current(table)
+
+        # Tracks sorting between the rows: each takes its place in the order, the view is repainted.
+        between = tracks("Nu", "Na Artist", 3)
+        await scan("between", between, 51)
+        assert await titles_in_table_order(window) == [
+            t["title"] for t in first + mid + between + late
+        ]
+        assert await title_at(window, 50) == "Zed 05"
+        assert await screen_is_current(table)
+        assert window.library.selected_ids() == [chosen]

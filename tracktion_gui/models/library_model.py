@@ -38,6 +38,7 @@ PAGE = 128  # rows per fetch: a screenful or two
 FIRST_ROWS = 64  # rows fetched with a new sort/filter result, before it is shown
 CACHE_ROWS = 4_096  # rows kept (~3 kB each with their display strings); oldest dropped first
 TRACK_ID_ROLE = Qt.ItemDataRole.UserRole.value + 1
+FEW_IDS = 4  # rows_of: up to this many ids are looked up one by one (no lookup table over all ids)
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -230,18 +231,28 @@ class LibraryModel(QAbstractTableModel):
         """Apply a new id vector, keeping selected/current rows (remapped by id) where they still exist.
 
         ``array``: the same ids as a numpy array, when the caller has one (saves converting 100k ids).
+        A live update that only adds rows after the last one is applied as an insertion (rows below
+        arrive, nothing else moves); any other change re-lays the rows out.
         """
-        new_ids = list(new_ids)
-        if new_ids == self._ids:
+        if array is None:
+            array = np.asarray(new_ids, dtype=np.int64)
+        old_array = self._array()
+        if np.array_equal(array, old_array):  # in C: no 100k-element comparison in Python
             return
+        new_list = new_ids if isinstance(new_ids, list) else list(new_ids)  # never mutated in place
         self._generation += 1
         self._wanted_pages.clear()
         self.live_change = live
+        old_count = len(old_array)
+        if live and len(array) > old_count and np.array_equal(array[:old_count], old_array):
+            self.beginInsertRows(QModelIndex(), old_count, len(array) - 1)
+            self._ids, self._id_array = new_list, array
+            self.endInsertRows()
+            return
         self.layoutAboutToBeChanged.emit()
         old_ids = self._ids
         persistent = self.persistentIndexList()
-        self._ids = new_ids
-        self._id_array = array
+        self._ids, self._id_array = new_list, array
         if persistent:
             old = [old_ids[i.row()] if 0 <= i.row() < len(old_ids) else -1 for i in persistent]
             position = self.rows_of(set(old))
@@ -254,14 +265,22 @@ class LibraryModel(QAbstractTableModel):
             self.changePersistentIndexList(persistent, remapped)
         self.layoutChanged.emit()
 
+    def _array(self) -> npt.NDArray[np.int64]:
+        """The current ids as a numpy array (made once per id vector, when first needed)."""
+        if self._id_array is None:
+            self._id_array = np.asarray(self._ids, dtype=np.int64)
+        return self._id_array
+
     def rows_of(self, track_ids: set[int]) -> dict[int, int]:
         """Row of each of ``track_ids`` in the current order (absent ids are left out); ~1 ms at 100k."""
         if not track_ids or not self._ids:
             return {}
-        if self._id_array is None:
-            self._id_array = np.asarray(self._ids, dtype=np.int64)
+        ids = self._array()
+        if len(track_ids) <= FEW_IDS:  # the scroll anchor, a selection: a scan per id beats a table
+            found = ((tid, np.flatnonzero(ids == tid)) for tid in track_ids)
+            return {tid: int(rows[0]) for tid, rows in found if len(rows)}
         wanted = np.fromiter(track_ids, dtype=np.int64, count=len(track_ids))
-        rows = np.flatnonzero(np.isin(self._id_array, wanted, kind="table"))
+        rows = np.flatnonzero(np.isin(ids, wanted, kind="table"))
         return {self._ids[r]: r for r in rows.tolist()}
 
     # ---- page cache ---------------------------------------------------------------------------------

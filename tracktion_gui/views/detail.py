@@ -149,6 +149,8 @@ class DetailPane(QScrollArea):
         self.text.setText("<p style='color:gray'>Select a track to see its details.</p>")
 
     def show_track(self, track_id: int) -> None:
+        if track_id < 0 and self.track_id < 0:
+            return  # already empty: every live update without a current row asks again (relayout)
         self.track_id = track_id
         if track_id < 0:
             self._load.cancel()
