@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from backend.analysis.decode import BLOCK_SAMPLES, RollingBuffer
+
 FloatArray = npt.NDArray[np.float32]
 
 REFERENCE_LUFS = -18.0  # ReplayGain 2 reference level
@@ -52,20 +54,22 @@ class LoudnessMeter:
         self.sos = k_weighting_sos(sample_rate).astype(np.float32)
         self.zi = np.zeros((self.sos.shape[0], channels, 2), dtype=np.float32)
         self.segment = max(1, round(sample_rate * 0.1))
-        self._carry = np.zeros(0, dtype=np.float32)  # K-weighted squares not yet in a full segment
+        # K-weighted squares not yet in a full segment, then the new block's.
+        self._power = RollingBuffer(self.segment + BLOCK_SAMPLES)
         self._segments: list[npt.NDArray[np.float64]] = []
 
     def feed(self, block: FloatArray) -> None:
         """Add a block of samples."""
         weighted, self.zi = signal.sosfilt(self.sos, block, axis=-1, zi=self.zi)
-        power = np.einsum("ij,ij->j", weighted, weighted)  # Σ channels of squares, per sample
-        power = np.concatenate([self._carry, power]) if self._carry.size else power
+        # Σ channels of squares, per sample, written behind the previous block's carry.
+        np.einsum("ij,ij->j", weighted, weighted, out=self._power.space(block.shape[-1]))
+        power = self._power.data()
         whole = len(power) // self.segment * self.segment
         if whole:
             self._segments.append(
                 power[:whole].reshape(-1, self.segment).sum(axis=1, dtype=np.float64)
             )
-        self._carry = power[whole:]
+        self._power.drop(whole)
 
     def segment_power(self) -> npt.NDArray[np.float64]:
         """Mean K-weighted power (Σ channels) of each complete 100 ms segment."""
@@ -124,7 +128,9 @@ class PeakMeter:
     def __init__(self) -> None:
         self.sample_peak = 0.0
         self.true_peak = 0.0
-        self._tail: FloatArray | None = None
+        # The previous block's last 2·_HALF samples (and their magnitudes), then the new block.
+        self._data: RollingBuffer | None = None
+        self._mag: RollingBuffer | None = None
 
     def feed(self, block: FloatArray, magnitude: FloatArray | None = None) -> None:
         """Add a (channels, n) block (``magnitude`` = its ``np.abs``, when the caller has it)."""
@@ -132,18 +138,29 @@ class PeakMeter:
         block_peak = float(mag.max()) if mag.size else 0.0
         self.sample_peak = max(self.sample_peak, block_peak)
         h = self._HALF
-        data = block if self._tail is None else np.concatenate([self._tail, block], axis=1)
-        self._tail = data[:, -2 * h :]
-        if block_peak * 2.0 <= self.true_peak:
-            return
+        if self._data is None or self._mag is None:
+            rows = block.shape[:-1]
+            self._data = RollingBuffer(2 * h + BLOCK_SAMPLES, rows)
+            self._mag = RollingBuffer(2 * h + BLOCK_SAMPLES, rows)
+        # The tail's samples are searched with this block (they lacked right-hand neighbours before).
+        tail_peak = float(self._mag.data().max()) if self._mag.n else 0.0
+        data, data_mag = self._data.push(block), self._mag.push(mag)
+        if max(block_peak, tail_peak) * 2.0 > self.true_peak:
+            self._search(data, data_mag, max(block_peak, tail_peak))
+        self._data.drop(self._data.n - 2 * h)
+        self._mag.drop(self._mag.n - 2 * h)
+
+    def _search(self, data: FloatArray, data_mag: FloatArray, block_peak: float) -> None:
+        h = self._HALF
         # Overs exceed the neighbouring samples by at most a few dB in practice: only samples above half
         # the best peak so far (that are local maxima) are candidates.
         threshold = np.float32(0.5 * max(self.true_peak, block_peak))
-        for channel in data:
-            idx = np.flatnonzero(np.abs(channel[h + 1 : len(channel) - h - 1]) >= threshold) + h + 1
+        for channel, a in zip(data, data_mag, strict=True):
+            # Samples h..n-h-1 have the h neighbours each side that the filter needs; the next call
+            # starts at the first one this call could not test (the tail keeps the last 2h samples).
+            idx = np.flatnonzero(a[h : len(channel) - h] >= threshold) + h
             if idx.size == 0:
                 continue
-            a = np.abs(channel)
             idx = idx[(a[idx] >= a[idx - 1]) & (a[idx] >= a[idx + 1])]
             if idx.size == 0:
                 continue
