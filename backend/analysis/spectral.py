@@ -191,12 +191,16 @@ class SpectralAnalyzer:
         count = (len(data) - n) // hop + 1
         return sliding_window_view(data, n)[::hop][:count], count * hop
 
-    def _work(self, name: str, frames: npt.NDArray[np.float32], window: FloatArray) -> FloatArray:
-        """``frames * window`` in a buffer reused from block to block."""
+    def _buffer(self, name: str, rows: int, width: int) -> FloatArray:
+        """A (rows, width) scratch array reused from block to block."""
         buf = self._scratch.get(name)
-        if buf is None or len(buf) < len(frames):
-            buf = self._scratch[name] = np.empty((len(frames), len(window)), dtype=np.float32)
-        return np.multiply(frames, window, out=buf[: len(frames)])
+        if buf is None or len(buf) < rows:
+            buf = self._scratch[name] = np.empty((rows, width), dtype=np.float32)
+        return buf[:rows]
+
+    def _work(self, name: str, frames: npt.NDArray[np.float32], window: FloatArray) -> FloatArray:
+        """``frames * window`` in a reused buffer."""
+        return np.multiply(frames, window, out=self._buffer(name, len(frames), len(window)))
 
     def _feed_spectra(self, final: bool) -> None:
         data = self._mono.data()
@@ -215,8 +219,11 @@ class SpectralAnalyzer:
 
     def _feed_stft(self, frames: npt.NDArray[np.float32]) -> None:
         spec = sfft.rfft(self._work("stft", frames, self.window), axis=1, overwrite_x=True)
-        power = spec.real * spec.real
-        power += spec.imag * spec.imag
+        # |X|² = re² + im², squared in place on the interleaved floats (no strided temporaries).
+        parts = spec.view(np.float32)
+        np.square(parts, out=parts)
+        power = np.add(parts[:, 0::2], parts[:, 1::2],
+                       out=self._buffer("power", *spec.shape))  # fmt: skip
         # Amplitude scale: a full-scale sine reads ~0.707 (its RMS).
         norm = np.float32(2.0 / ((self.window**2).sum() * self.n_fft))
         sums = power @ self.matrix
