@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from backend.analysis import segments
-from backend.analysis.decode import AudioStream
+from backend.analysis.decode import BLOCK_SAMPLES, AudioStream, RollingBuffer
 from backend.analysis.features import (
     descriptors,
     energy_rating,
@@ -77,14 +77,16 @@ def analyze_file(path: str | os.PathLike[str], *, is_long: bool | None = None,
         spectral = SpectralAnalyzer(info.sample_rate, info.duration_s)
         loudness = LoudnessMeter(info.sample_rate, info.channels)
         peaks = PeakMeter()
+        magnitudes = RollingBuffer(BLOCK_SAMPLES, (info.channels,))  # |block|, one reused buffer
         reported = -1.0
         for block in stream.blocks():
             if cancel is not None and cancel.is_set():
                 raise AnalysisCancelled(str(path))
-            magnitude = np.abs(block)
+            magnitude = np.abs(block, out=magnitudes.space(block.shape[-1]))
             spectral.feed(block, magnitude=magnitude)
             loudness.feed(block)
             peaks.feed(block, magnitude)
+            magnitudes.drop(block.shape[-1])
             if progress is not None:
                 done = 0.9 * stream.fraction_done()
                 if done - reported >= 0.01:

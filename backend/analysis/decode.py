@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 Block = npt.NDArray[np.float32]  # shape (channels, n), float32 in [-1, 1]
 
+BLOCK_SAMPLES = 131072  # per channel: ~3 s at 44.1 kHz
 MAX_SECONDS = 8 * 3600.0  # longer than any DJ mix; guards against runaway streams
 _MAX_PACKETS = 60_000_000
 _MAX_CONSECUTIVE_ERRORS = 200
@@ -50,6 +51,44 @@ class StreamInfo:
     codec: str
     container: str
     exact_duration: bool  # True when the declared duration is exact (PCM, FLAC, ALAC...)
+
+
+class RollingBuffer:
+    """The newest samples of a stream (shape ``(*rows, n)``) in one reused buffer: history, then new.
+
+    The meters append each block behind what they still need of the previous ones. A ``concatenate``
+    per block and meter instead costs a fresh array each time, and mapping its pages in costs more
+    than copying the samples.
+    """
+
+    def __init__(self, capacity: int, rows: tuple[int, ...] = ()) -> None:
+        self.buf = np.empty((*rows, capacity), dtype=np.float32)
+        self.n = 0
+
+    def space(self, count: int) -> npt.NDArray[np.float32]:
+        """A view for the next ``count`` samples, which the caller writes; grows the buffer if needed."""
+        if self.n + count > self.buf.shape[-1]:
+            grown = np.empty((*self.buf.shape[:-1], max(self.n + count, 2 * self.buf.shape[-1])),
+                             dtype=np.float32)  # fmt: skip
+            grown[..., : self.n] = self.buf[..., : self.n]
+            self.buf = grown
+        self.n += count
+        return self.buf[..., self.n - count : self.n]
+
+    def push(self, samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Append ``samples`` and return everything held."""
+        self.space(samples.shape[-1])[...] = samples
+        return self.data()
+
+    def data(self) -> npt.NDArray[np.float32]:
+        return self.buf[..., : self.n]
+
+    def drop(self, count: int) -> None:
+        """Forget the oldest ``count`` samples."""
+        count = max(0, min(count, self.n))
+        rest = self.n - count
+        self.buf[..., :rest] = self.buf[..., count : self.n].copy()
+        self.n = rest
 
 
 def _declared_duration(container: Any, stream: Any) -> float | None:
@@ -114,7 +153,7 @@ def _frame_planes(frame: Any, channels: int) -> list[npt.NDArray[np.float32]]:
 class AudioStream:
     """Context manager yielding blocks of native-rate float32 audio; see module docstring."""
 
-    def __init__(self, path: str | os.PathLike[str], *, block_samples: int = 131072,
+    def __init__(self, path: str | os.PathLike[str], *, block_samples: int = BLOCK_SAMPLES,
                  max_seconds: float = MAX_SECONDS) -> None:  # fmt: skip
         self.path = Path(path)
         self.block_samples = block_samples

@@ -19,6 +19,8 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sfft
 
+from backend.analysis.decode import BLOCK_SAMPLES, RollingBuffer
+
 FloatArray = npt.NDArray[np.float32]
 
 N_BANDS = 24  # log-spaced bands 40 Hz – 16 kHz for timbre + onset detection
@@ -134,9 +136,12 @@ class SpectralAnalyzer:
         c_rows = np.nonzero(self.c_matrix.any(axis=1))[0]
         self.c_lo, self.c_hi = int(c_rows[0]), int(c_rows[-1]) + 1
         self.c_matrix = self.c_matrix[self.c_lo : self.c_hi]
-        self._tail = np.zeros(0, dtype=np.float32)
-        self._c_tail = np.zeros(0, dtype=np.float32)
-        self._peak_tail = np.zeros((0,), dtype=np.float32)
+        # Pending per-sample peaks (less than a hop) and mono samples not yet in a frame, in reused
+        # buffers; _s_next / _c_next are where the next STFT / chroma frame starts in the mono window.
+        self._peaks = RollingBuffer(2 * self.hop + BLOCK_SAMPLES)
+        self._mono = RollingBuffer(self.c_fft + BLOCK_SAMPLES)
+        self._s_next = self._c_next = 0
+        self._scratch: dict[str, FloatArray] = {}
         self._prev_log: FloatArray | None = None
         self._per_s = max(1, round(sr / self.hop * SUMMARY_S))
         # A corrupt header may declare any duration: the buffers start at most 8 hours long (they grow).
@@ -153,40 +158,72 @@ class SpectralAnalyzer:
     ) -> None:
         """Analyse a block; ``final`` pads the last partial frame with zeros."""
         mag = np.abs(block) if magnitude is None else magnitude
-        peak = mag.max(axis=0) if block.size else np.zeros(0, dtype=np.float32)
-        mono = block.mean(axis=0, dtype=np.float32) if block.shape[0] > 1 else block[0]
-        self._feed_peaks(peak, final)
-        self._feed_stft(mono, final)
-        self._feed_chroma(mono, final)
+        n = block.shape[1]
+        np.max(mag, axis=0, out=self._peaks.space(n))
+        mono = self._mono.space(n)
+        if block.shape[0] == 2:  # = mean(axis=0), bit for bit, without the slow axis-0 reduction
+            np.add(block[0], block[1], out=mono)
+            mono *= np.float32(0.5)
+        else:
+            np.mean(block, axis=0, dtype=np.float32, out=mono)
+        self._feed_peaks(final)
+        self._feed_spectra(final)
 
-    def _feed_peaks(self, peak: FloatArray, final: bool) -> None:
-        data = np.concatenate([self._peak_tail, peak])
+    def _feed_peaks(self, final: bool) -> None:
+        data = self._peaks.data()
         whole = len(data) // self.hop * self.hop
         if whole:
             self._parts["peak"].append(data[:whole].reshape(-1, self.hop).max(axis=1))
-        self._peak_tail = data[whole:]
-        if final and len(self._peak_tail):
-            self._parts["peak"].append(np.array([self._peak_tail.max()], dtype=np.float32))
+        if final and len(data) > whole:
+            self._parts["peak"].append(np.array([data[whole:].max()], dtype=np.float32))
+            whole = len(data)
+        self._peaks.drop(whole)
 
-    def _frames(self, tail: FloatArray, mono: FloatArray, n: int, hop: int,
-                final: bool) -> tuple[npt.NDArray[np.float32] | None, FloatArray]:  # fmt: skip
-        data = np.concatenate([tail, mono])
+    @staticmethod
+    def _frames(data: FloatArray, n: int, hop: int,
+                final: bool) -> tuple[npt.NDArray[np.float32] | None, int]:  # fmt: skip
+        """Frames of ``n`` samples every ``hop`` from the start of ``data``, and the samples consumed."""
         if final:
             pad = (-(len(data) - n) % hop) if len(data) > n else n - len(data)
             data = np.concatenate([data, np.zeros(pad, dtype=np.float32)])
         if len(data) < n:
-            return None, data
+            return None, 0
         count = (len(data) - n) // hop + 1
-        frames = sliding_window_view(data, n)[::hop][:count]
-        return frames, data[count * hop :]
+        return sliding_window_view(data, n)[::hop][:count], count * hop
 
-    def _feed_stft(self, mono: FloatArray, final: bool) -> None:
-        frames, self._tail = self._frames(self._tail, mono, self.n_fft, self.hop, final)
-        if frames is None:
-            return
-        spec = sfft.rfft(frames * self.window, axis=1)
-        power = spec.real * spec.real
-        power += spec.imag * spec.imag
+    def _buffer(self, name: str, rows: int, width: int) -> FloatArray:
+        """A (rows, width) scratch array reused from block to block."""
+        buf = self._scratch.get(name)
+        if buf is None or len(buf) < rows:
+            buf = self._scratch[name] = np.empty((rows, width), dtype=np.float32)
+        return buf[:rows]
+
+    def _work(self, name: str, frames: npt.NDArray[np.float32], window: FloatArray) -> FloatArray:
+        """``frames * window`` in a reused buffer."""
+        return np.multiply(frames, window, out=self._buffer(name, len(frames), len(window)))
+
+    def _feed_spectra(self, final: bool) -> None:
+        data = self._mono.data()
+        frames, used = self._frames(data[self._s_next :], self.n_fft, self.hop, final)
+        if frames is not None:
+            self._feed_stft(frames)
+        self._s_next += used
+        frames, used = self._frames(data[self._c_next :], self.c_fft, self.c_hop, final)
+        if frames is not None:
+            self._feed_chroma(frames)
+        self._c_next += used
+        consumed = min(self._s_next, self._c_next, len(data))
+        self._mono.drop(consumed)
+        self._s_next -= consumed
+        self._c_next -= consumed
+
+    def _feed_stft(self, frames: npt.NDArray[np.float32]) -> None:
+        spec = sfft.rfft(self._work("stft", frames, self.window), axis=1, overwrite_x=True)
+        # |X|² = re² + im², squared in place on the interleaved floats (no strided temporaries).
+        parts = spec.view(np.float32)
+        np.square(parts, out=parts)
+        power = np.add(parts[:, 0::2], parts[:, 1::2],
+                       out=self._buffer("power", *spec.shape))  # fmt: skip
         # Amplitude scale: a full-scale sine reads ~0.707 (its RMS).
         norm = np.float32(2.0 / ((self.window**2).sum() * self.n_fft))
         sums = power @ self.matrix
@@ -216,12 +253,9 @@ class SpectralAnalyzer:
         self._lb_pending = logbands[whole:]
         self._frames_seen += len(frames)
 
-    def _feed_chroma(self, mono: FloatArray, final: bool) -> None:
-        frames, self._c_tail = self._frames(self._c_tail, mono, self.c_fft, self.c_hop, final)
-        if frames is None:
-            return
-        spec = sfft.rfft(frames * self.c_window, axis=1)[:, self.c_lo : self.c_hi]
-        self._parts["chroma"].append(np.abs(spec).astype(np.float32) @ self.c_matrix)
+    def _feed_chroma(self, frames: npt.NDArray[np.float32]) -> None:
+        spec = sfft.rfft(self._work("chroma", frames, self.c_window), axis=1, overwrite_x=True)
+        self._parts["chroma"].append(np.abs(spec[:, self.c_lo : self.c_hi]) @ self.c_matrix)
 
     def finish(self) -> FrameSeries:
         """Flush the last partial frames and return the series."""
