@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHM_VERSION = "tracktion-analysis-1.2"
+ALGORITHM_VERSION = "tracktion-analysis-1.3"
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"timbre_c{i}" for i in range(1, 13)),  # DCT of the mean log band spectrum (MFCC-like)

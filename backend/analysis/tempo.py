@@ -5,6 +5,9 @@
    log-normal prior centred on 140 BPM (0.7 octave wide) — club music's range, which is what fixes
    most ½×/2× choices of plain beat trackers; the runner-up at a metrical ratio (½, ⅔, 3⁄2, 2) is
    reported as the alternative.
+   Metrical check (see metrical_level): when the chords say otherwise, the alternative wins — a
+   half-time pattern read at half tempo (its chords change every 2 beats) or any pattern read at ⅔
+   (its beat divides in three and its chords do not repeat every 4 beats).
 3. Beats: a phase-locked comb at the chosen tempo (see track_beats), each beat refined to its onset
    peak (parabolic interpolation), then a robust line fit of beat time vs index: its slope gives the
    BPM to 0.1 and its residual tells whether the tempo is steady (grid) or not (beat list).
@@ -29,6 +32,8 @@ MIN_BPM, MAX_BPM = 60.0, 200.0
 PRIOR_CENTER_BPM, PRIOR_WIDTH_OCT = 140.0, 0.7
 COMB_WEIGHT = 0.5
 METRICAL_RATIOS = (0.5, 2.0 / 3.0, 1.5, 2.0)
+HALF_BAR_CHORDS = 0.3  # accent autocorrelation at 2 beats above which chords change every half bar
+TRIPLE_MARGIN = 0.1  # r(⅓ beat) - r(½ beat) above which the beat divides in three
 MIN_CONFIDENCE = 0.3  # below this there is no usable pulse (noise: ~0.15, music: 0.6-1)
 STEADY_RESIDUAL_S = 0.012
 WINDOW_BEATS, BEATS_PER_STEP = 8, 4
@@ -123,6 +128,40 @@ def choose_tempo(r_full: F64, fps: float) -> tuple[float, float, float | None]:
             alternative = float(grid[peaks[i]])
             break
     return best, strength, alternative
+
+
+def _at_beats(r: CubicSpline, fps: float, bpm: float, beats: float) -> float:
+    """Autocorrelation at a lag of ``beats`` beats of ``bpm``."""
+    return float(r(beats * 60.0 * fps / bpm))
+
+
+def metrical_level(best: float, alternative: float | None, r_full: F64, r_accents: F64,
+                   fps: float) -> tuple[float, float | None]:  # fmt: skip
+    """(tempo, alternative), swapped when the harmonic rhythm contradicts the chosen level.
+
+    Chords change on bar lines, and a bar is 4 beats. Two contradictions are checked (each measured
+    on the benchmark corpus to fix misreadings without moving any correct clip elsewhere):
+    - the alternative is 2×, and the chord changes repeat every 2 beats of the chosen tempo (more than
+      at 1 or 3): the chosen beat is a half note — a half-time pattern read at half tempo;
+    - the alternative is 3⁄2×, the beat divides in three (the onset autocorrelation is higher at ⅓
+      beat than at ½), and chord changes repeat at 4 beats of the alternative more than at 4 of the
+      chosen: the chosen beat is a dotted quarter (a ⅔ reading). Swung music also divides in three,
+      but its chords repeat every 4 of its own beats, so it keeps its tempo.
+    """
+    if alternative is None:
+        return best, alternative
+    ratio = alternative / best
+    full, accents = _interpolator(r_full), _interpolator(r_accents)
+    if abs(ratio - 2.0) < 0.06:
+        one, two, three = (_at_beats(accents, fps, best, b) for b in (1, 2, 3))
+        if two > HALF_BAR_CHORDS and two > max(one, three):
+            return alternative, best
+    if abs(ratio - 1.5) < 0.045:
+        triple = _at_beats(full, fps, best, 1 / 3) - _at_beats(full, fps, best, 1 / 2)
+        bar_alt, bar_best = (_at_beats(accents, fps, t, 4) for t in (alternative, best))
+        if triple > TRIPLE_MARGIN and bar_alt > bar_best:
+            return alternative, best
+    return best, alternative
 
 
 def _refine_peaks(env: F64, frames: npt.NDArray[np.int64], radius: int) -> F64:
@@ -220,6 +259,9 @@ def estimate_tempo(onset: FloatArray, onset_low: FloatArray, fps: float, *,
     max_lag = int(4 * 60.0 * fps / MIN_BPM) + 2
     r_full = autocorrelation(env, max_lag)
     coarse, strength, alternative = choose_tempo(r_full, fps)
+    if accents is not None and len(accents) == len(env):
+        r_accents = autocorrelation(accents.astype(np.float64), max_lag)
+        coarse, alternative = metrical_level(coarse, alternative, r_full, r_accents, fps)
     confidence = float(np.clip(strength * 1.6, 0.0, 1.0))
     if confidence < MIN_CONFIDENCE:
         return TempoResult(None, round(confidence, 3))

@@ -26,6 +26,19 @@ def test_tempo_within_one_percent(write_clip: WriteClip, style: str, bpm: float)
     assert result.bpm_alternative != pytest.approx(result.bpm, rel=0.03)
 
 
+# Fast half-time (kick on 1, snare on 3) sounds like a backbeat at half the tempo, and its straight
+# 8th hats divide a dotted beat (⅔ tempo) in three: only the chords, changing every 4 beats, tell
+# the real beat (before 1.3 the first read 89 BPM, the second 113).
+@pytest.mark.parametrize(("bpm", "seed"), [(178.0, 0), (178.0, 5), (170.0, 4)])
+def test_fast_half_time_is_read_at_its_tempo_not_half_or_two_thirds(
+    write_clip: WriteClip, bpm: float, seed: int
+) -> None:
+    audio = render_track(bpm, "F minor", 20.0, style="half_time", seed=seed, jitter_ms=3.0)
+    result, _ = analyze_file(write_clip("half_time.flac", audio))
+    assert result.bpm is not None
+    assert abs(result.bpm - bpm) <= 0.01 * bpm, (bpm, seed, result.bpm, result.bpm_alternative)
+
+
 def test_steady_track_gets_a_grid_with_the_downbeat_on_the_bar(write_clip: WriteClip) -> None:
     audio = render_track(125.0, "C major", 20.0, style="four_on_floor", seed=3, progression="tonal")
     result, _ = analyze_file(write_clip("steady.flac", audio))
