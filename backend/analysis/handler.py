@@ -30,7 +30,6 @@ from backend.db.models import LibraryRoot, Track
 from backend.messaging.contracts import (
     AnalysisBatch,
     AnalysisRequested,
-    InvalidMessage,
     RecordingAnalyzed,
     TrackAnalyzed,
 )
@@ -192,14 +191,11 @@ async def handle_analysis_batch(ctx: HandlerContext) -> None:
     """Queue one analysis job per track of the batch, in one commit with this job's end (exactly once).
 
     Per-track jobs keep what the user sees and controls per file: progress, cancel, retry, the error.
-    They share the batch's correlation id, so ``scan --wait`` waits for them too.
+    They share the batch's correlation id, so ``scan --wait`` waits for them too. A malformed batch
+    raises InvalidMessage, which the runtime fails for good with the reason on the job.
     """
     batch: AnalysisBatch = ctx.payload
-    try:
-        requests = batch.requests()
-    except InvalidMessage as exc:
-        raise PermanentError(str(exc)) from None
-    for request in requests:
+    for request in batch.requests():
         ctx.publish(request)
     async with ctx.transaction():
         pass  # the job rows of the requests and the inbox row commit here
