@@ -9,12 +9,13 @@ audio changes it. The fingerprint is what lets a moved or re-tagged file stay th
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from backend.catalog.formats import ASF_HEADER_GUID, Format, id3v2_size, sniff_file
+from backend.catalog.formats import ASF_HEADER_GUID, Format, id3v2_size, sniff_stream
 
 CHUNK = 1 << 20
 DIGEST_SIZE = 16  # 32 hex characters; collisions are not a concern at library sizes
@@ -27,24 +28,32 @@ class FingerprintError(ValueError):
 
 def fingerprint_file(path: str, fmt: Format | None = None) -> str:
     """The hex fingerprint of ``path``'s audio payload; ``fmt`` skips sniffing when already known."""
-    fmt = fmt if fmt is not None else sniff_file(path)
-    h = hashlib.blake2b(digest_size=DIGEST_SIZE)
     with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            raise FingerprintError("empty file (0 bytes)")
-        if fmt in ("ogg", "opus"):
-            hashed = _hash_ogg(fh, h)
-        else:
-            hashed = 0
-            for start, end in _payload_ranges(fh, size, fmt):
-                hashed += _hash_range(fh, h, start, end)
+        return fingerprint_stream(fh, fmt if fmt is not None else sniff_stream(fh))
+
+
+def fingerprint_stream(fh: BinaryIO, fmt: Format | None) -> str:
+    """``fingerprint_file`` on an open file (or a file read into memory) of container ``fmt``."""
+    size = fh.seek(0, os.SEEK_END)
+    if size == 0:
+        raise FingerprintError("empty file (0 bytes)")
+    h = hashlib.blake2b(digest_size=DIGEST_SIZE)
+    if fmt in ("ogg", "opus"):
+        hashed = _hash_ogg(fh, h)
+    else:
+        hashed = 0
+        for start, end in _payload_ranges(fh, size, fmt):
+            hashed += _hash_range(fh, h, start, end)
     if hashed == 0:
         raise FingerprintError("no audio data (the file holds only tags or headers)")
     return h.hexdigest()
 
 
 def _hash_range(fh: BinaryIO, h: hashlib.blake2b, start: int, end: int) -> int:
+    if isinstance(fh, io.BytesIO):  # a file read into memory: hash it in place, without a copy
+        with fh.getbuffer() as view, view[start:end] as part:
+            h.update(part)
+            return len(part)
     fh.seek(start)
     remaining = end - start
     done = 0

@@ -7,7 +7,7 @@ The extension only decides whether a file is worth opening during a walk (see ``
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import BinaryIO, Literal
 
 Format = Literal["mp3", "flac", "ogg", "opus", "mp4", "wav", "aiff", "asf"]
 
@@ -38,9 +38,13 @@ def is_candidate(name: str) -> bool:
 
     Files with an unknown or no extension are candidates too, so audio saved under an odd name is found.
     """
-    if name.startswith(".") or name.lower().endswith(TEMP_SUFFIXES):
+    if name[:1] == ".":
         return False
-    return _suffix(name) not in NON_AUDIO_EXTENSIONS
+    lower = name.lower()
+    if lower.endswith(TEMP_SUFFIXES):
+        return False
+    dot = lower.rfind(".")  # what os.path.splitext finds, for a name not starting with "."
+    return dot < 0 or lower[dot:] not in NON_AUDIO_EXTENSIONS
 
 
 def has_audio_extension(name: str) -> bool:
@@ -127,21 +131,27 @@ def sniff(head: bytes) -> Format | None:
 def sniff_file(path: str) -> Format | None:
     """``sniff`` on a file, looking past a leading ID3v2 tag (which MP3, and sometimes FLAC, carry)."""
     with open(path, "rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-        skip = id3v2_size(head)
-        if skip:
-            fh.seek(skip)
-            after = fh.read(4096)
-            # Some encoders pad between the tag and the first frame.
-            stripped = after.lstrip(b"\x00")
-            found = sniff(stripped)
-            if found is not None:
-                return found
-            # An ID3 tag followed by MPEG frames we cannot validate twice (short file): trust the tag.
-            return "mp3" if mpeg_frame_length(stripped[:4]) else None
-        if len(head) < SNIFF_BYTES and mpeg_frame_length(head[:4]):
-            return None  # too short to hold two frames: not worth calling audio
-        if mpeg_frame_length(head[:4]) and sniff(head) is None:
-            fh.seek(0)
-            head = fh.read(4096)
-        return sniff(head)
+        return sniff_stream(fh)
+
+
+def sniff_stream(fh: BinaryIO) -> Format | None:
+    """``sniff_file`` on an open file (read from its start)."""
+    fh.seek(0)
+    head = fh.read(SNIFF_BYTES)
+    skip = id3v2_size(head)
+    if skip:
+        fh.seek(skip)
+        after = fh.read(4096)
+        # Some encoders pad between the tag and the first frame.
+        stripped = after.lstrip(b"\x00")
+        found = sniff(stripped)
+        if found is not None:
+            return found
+        # An ID3 tag followed by MPEG frames we cannot validate twice (short file): trust the tag.
+        return "mp3" if mpeg_frame_length(stripped[:4]) else None
+    if len(head) < SNIFF_BYTES and mpeg_frame_length(head[:4]):
+        return None  # too short to hold two frames: not worth calling audio
+    if mpeg_frame_length(head[:4]) and sniff(head) is None:
+        fh.seek(0)
+        head = fh.read(4096)
+    return sniff(head)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import io
 import multiprocessing
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
-from backend.catalog.fingerprint import FingerprintError, fingerprint_file
-from backend.catalog.formats import has_audio_extension, sniff_file
-from backend.catalog.tags import TagReadError, read_tags
+from backend.catalog.fingerprint import FingerprintError, fingerprint_stream
+from backend.catalog.formats import has_audio_extension, sniff_stream
+from backend.catalog.tags import TagReadError, read_tags_stream
 
 READER_NICENESS = 10  # see _lower_priority
 CHUNK_FILES = 24  # files per task read in a thread
@@ -30,6 +31,7 @@ CHUNKS_PER_PROCESS = (
     4  # … but each process gets several, so none sits idle while another still reads
 )
 THREAD_ONLY_BELOW = 48  # batches smaller than this are read in a thread
+IN_MEMORY_MAX = 64 << 20  # files up to this size are read at once (a track); longer ones stream
 
 
 @dataclass(frozen=True)
@@ -49,21 +51,25 @@ class Inspected:
 def inspect_one(key: str, path: str) -> Inspected:
     """Read one file; every failure becomes a readable reason instead of an exception."""
     try:
-        before = os.stat(path)
-        if before.st_size == 0:
-            return Inspected(key, 0, before.st_mtime, error="empty file (0 bytes)")
-        fmt = sniff_file(path)
-        if fmt is None:
-            if not has_audio_extension(path):
-                return Inspected(key, before.st_size, before.st_mtime, ignored=True)
-            return Inspected(
-                key,
-                before.st_size,
-                before.st_mtime,
-                error="not an audio file (unrecognised content)",
-            )
-        record = read_tags(path, fmt)
-        fingerprint = fingerprint_file(path, fmt)
+        with open(path, "rb") as fh:
+            before = os.fstat(fh.fileno())
+            if before.st_size == 0:
+                return Inspected(key, 0, before.st_mtime, error="empty file (0 bytes)")
+            # One read of the whole file, then parsing and hashing from memory: the many small reads
+            # and seeks of a tag parser cost a system call each on the file. Long recordings stream.
+            source: BinaryIO = io.BytesIO(fh.read()) if before.st_size <= IN_MEMORY_MAX else fh
+            fmt = sniff_stream(source)
+            if fmt is None:
+                if not has_audio_extension(path):
+                    return Inspected(key, before.st_size, before.st_mtime, ignored=True)
+                return Inspected(
+                    key,
+                    before.st_size,
+                    before.st_mtime,
+                    error="not an audio file (unrecognised content)",
+                )
+            record = read_tags_stream(source, fmt)
+            fingerprint = fingerprint_stream(source, fmt)
         after = os.stat(path)
     except PermissionError:
         return Inspected(key, error="permission denied: Tracktion cannot read this file")

@@ -250,9 +250,11 @@ class Cataloguer:
             stats.seconds = time.monotonic() - started
             return stats
         self._report(root, "walk", 0, 0)
-        # Both in threads, side by side: a library of 100k tracks is 100k stats and 100k rows.
-        listing, known = await asyncio.gather(
-            asyncio.to_thread(walk, root.path), asyncio.to_thread(self._known_files, root.id)
+        # Off the loop: a library of 100k tracks is 100k stats and 100k rows. One thread, one after
+        # the other: side by side, the walk's stats and the query's row fetches (each lets go of the
+        # GIL for a moment) wait on each other and take longer than both in a row.
+        listing, known, (to_read, gone) = await asyncio.to_thread(
+            self._walk_and_compare, root, full
         )
         if (
             not listing.files
@@ -265,8 +267,6 @@ class Cataloguer:
             stats.offline.append(root.path)
             stats.seconds = time.monotonic() - started
             return stats
-        # A comparison per file: in a thread, the loop has better things to do for a 100k library.
-        to_read, gone = await asyncio.to_thread(compare, listing, known, full)
         stats.files_seen = len(listing.files)
         stats.unchanged = len(listing.files) - len(to_read)
         roots = await load_roots(self.services)
@@ -331,9 +331,14 @@ class Cataloguer:
             self._post(ch.payloads())
         return ch
 
-    def _known_files(self, root_id: int) -> dict[str, tuple[int, float, str]]:
+    def _walk_and_compare(
+        self, root: RootRef, full: bool
+    ) -> tuple[Listing, dict[str, tuple[int, float, str]], tuple[dict[str, Stat], set[str]]]:
+        """The folder's files, the stored ones, and what to read / what is gone (see ``compare``)."""
+        listing = walk(root.path)
         with self.services.db.read_in_thread() as conn:
-            return known_files(conn, root_id)
+            known = known_files(conn, root.id)
+        return listing, known, compare(listing, known, full)
 
     def _commit_in_thread(self, change: Callable[..., Changes], *args: Any) -> Changes:
         with self.services.db.unit_of_work_in_thread() as conn:

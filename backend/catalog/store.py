@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    insert,
     select,
     update,
 )
@@ -30,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from backend.catalog.paths import absolute
 from backend.catalog.reader import Inspected
 from backend.catalog.tags import TagRecord
+from backend.db.bulk import insert_many
 from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import (
     AnalysisBatch,
@@ -115,9 +115,24 @@ _KNOWN = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.last_error,
           tracks.c.missing_since, *(tracks.c[name] for name in _COMPARED))  # fmt: skip
 
 _UPDATE_BY_ID = update(tracks).where(tracks.c.id == bindparam("b_id"))
+# Statements built once, lists bound at execution ("expanding"): building an IN clause of 250 literals
+# per batch costs more than running it.
+_STORED_AT = select(*_KNOWN).where(
+    tracks.c.root_id == bindparam("root_id"),
+    tracks.c.rel_path.in_(bindparam("paths", expanding=True)),
+)
+_IDS_AT = select(tracks.c.rel_path, tracks.c.id).where(
+    tracks.c.root_id == bindparam("root_id"),
+    tracks.c.rel_path.in_(bindparam("paths", expanding=True)),
+)
 
 _MOVE_COLUMNS = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.status,
                  tracks.c.missing_since, tracks.c.fingerprint)  # fmt: skip
+
+_MOVE_CANDIDATES = select(*_MOVE_COLUMNS).where(
+    tracks.c.fingerprint.in_(bindparam("fps", expanding=True)),
+    tracks.c.id.not_in(bindparam("exclude", expanding=True)),
+)
 
 FileGone = Callable[
     [int, str], bool
@@ -173,9 +188,7 @@ def apply_batch(
     """
     ch = Changes()
     keys = [r.key for r in results]
-    rows = conn.execute(
-        select(*_KNOWN).where(tracks.c.root_id == root.id, tracks.c.rel_path.in_(keys))
-    )
+    rows = conn.execute(_STORED_AT, {"root_id": root.id, "paths": keys})
     existing = {r.rel_path: r for r in rows.mappings()}
     fps = {r.fingerprint for r in results if r.fingerprint and r.key not in existing}
     moves = _MoveCandidates(conn, fps, [t["id"] for t in existing.values()], file_gone)
@@ -225,12 +238,8 @@ def apply_batch(
             conn.execute(_UPDATE_BY_ID, params)
     if fresh:
         # Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.
-        conn.execute(insert(tracks), fresh)
-        found = conn.execute(
-            select(tracks.c.rel_path, tracks.c.id).where(
-                tracks.c.root_id == root.id, tracks.c.rel_path.in_([r["rel_path"] for r in fresh])
-            )
-        )
+        insert_many(conn, tracks, fresh)
+        found = conn.execute(_IDS_AT, {"root_id": root.id, "paths": [r["rel_path"] for r in fresh]})
         new_ids: dict[str, int] = {path: track_id for path, track_id in found.all()}
         for row in fresh:
             track_id = new_ids[row["rel_path"]]
@@ -286,9 +295,7 @@ class _MoveCandidates:
         self._file_gone = file_gone
         if not fps:
             return
-        rows = conn.execute(
-            select(*_MOVE_COLUMNS).where(tracks.c.fingerprint.in_(fps), tracks.c.id.not_in(exclude))
-        )
+        rows = conn.execute(_MOVE_CANDIDATES, {"fps": list(fps), "exclude": exclude})
         for t in rows.mappings():
             group = self.missing if t["status"] == "missing" else self.live
             group.setdefault(t["fingerprint"], []).append(t)

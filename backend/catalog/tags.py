@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, BinaryIO
 
-from backend.catalog.formats import Format, sniff_file
+from backend.catalog.formats import Format, sniff_stream
 
 # Column widths of the tracks table; longer values are cut (the full text stays in the file).
 _LIMITS = {"title": 1024, "artist": 1024, "album": 1024, "album_artist": 1024, "genre": 255,
@@ -61,7 +61,10 @@ class TagRecord:
     def columns(self) -> dict[str, Any]:
         """The record as Track column values."""
         # Not dataclasses.asdict: its deep copy costs more than reading the tags of a small file.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(TagRecord))
 
 
 def repair_text(value: Any) -> str:
@@ -75,7 +78,7 @@ def repair_text(value: Any) -> str:
                 continue
     text = str(value)
     if text.isascii():  # the common case: nothing to repair, only control characters to drop
-        return _CONTROL.sub("", text).strip()
+        return (text if text.isprintable() else _CONTROL.sub("", text)).strip()
     if _LATIN1_HIGH.search(text):
         # UTF-8 bytes that were decoded as latin-1/cp1252 ("CafÃ©"): re-decode if the round trip is clean.
         for enc in ("latin-1", "cp1252"):
@@ -90,14 +93,9 @@ def repair_text(value: Any) -> str:
     return _CONTROL.sub("", text).strip()
 
 
-def _first(values: Any) -> str | None:
-    if values is None:
-        return None
-    if not isinstance(values, list | tuple):
-        values = [values]
-    texts = [repair_text(v) for v in values if v is not None]
-    texts = [t for t in texts if t]
-    return texts[0] if texts else None
+def _head(values: list[str] | None) -> str | None:
+    """The first of a tag's texts (``_raw_tags`` has repaired them and dropped empty ones)."""
+    return values[0] if values else None
 
 
 def _all(values: Any) -> list[str]:
@@ -164,11 +162,16 @@ _SKIP_EXTRA = {"APIC", "PRIV", "GEOB", "MCDI", "covr", "WM/Picture", "metadata_b
 
 def read_tags(path: str, fmt: Format | None = None) -> TagRecord:
     """Read tags and properties of ``path``; raises TagReadError with a readable reason if not audio."""
-    fmt = fmt if fmt is not None else sniff_file(path)
+    with open(path, "rb") as fh:
+        return read_tags_stream(fh, fmt if fmt is not None else sniff_stream(fh))
+
+
+def read_tags_stream(fh: BinaryIO, fmt: Format | None) -> TagRecord:
+    """``read_tags`` on an open file (or a file read into memory) of container ``fmt``."""
     if fmt is None:
         raise TagReadError("not an audio file (unrecognised content)")
     try:
-        audio = _open(path, fmt)
+        audio = _open(fh, fmt)
     except TagReadError:
         raise
     except Exception as exc:  # mutagen raises many types on damaged files
@@ -176,7 +179,7 @@ def read_tags(path: str, fmt: Format | None = None) -> TagRecord:
     if audio is None or getattr(audio, "info", None) is None:
         raise TagReadError(f"not a readable {fmt} file")
     rec = TagRecord(format=fmt)
-    _properties(rec, audio, fmt)
+    _properties(rec, audio, fmt, fh.seek(0, os.SEEK_END))
     raw = _raw_tags(audio, fmt)
     _common_fields(rec, raw, fmt)
     rec.has_cover = _has_cover(audio, fmt)
@@ -211,19 +214,21 @@ def _mutagen_classes() -> dict[str, Any]:
     return _CLASSES
 
 
-def _open(path: str, fmt: Format) -> Any:
+def _open(fh: BinaryIO, fmt: Format) -> Any:
     classes = _mutagen_classes()
+    fh.seek(0)
     if fmt != "ogg":
-        return classes[fmt](path)
+        return classes[fmt](fh)
     for cls in classes["ogg"]:  # plain "ogg": try the codecs in turn
         try:
-            return cls(path)
+            fh.seek(0)
+            return cls(fh)
         except Exception:
             continue
     raise TagReadError("Ogg file with an unsupported or damaged codec")
 
 
-def _properties(rec: TagRecord, audio: Any, fmt: Format) -> None:
+def _properties(rec: TagRecord, audio: Any, fmt: Format, size: int) -> None:
     info = audio.info
     rec.duration_s = float(info.length) if getattr(info, "length", None) else None
     bitrate = getattr(info, "bitrate", None)
@@ -249,9 +254,7 @@ def _properties(rec: TagRecord, audio: Any, fmt: Format) -> None:
             48000  # Opus always decodes at 48 kHz (the header's rate is informational)
         )
     if not rec.bitrate and rec.duration_s:
-        filename = getattr(audio, "filename", None)
-        if filename:
-            rec.bitrate = int(os.path.getsize(filename) * 8 / rec.duration_s)  # file average
+        rec.bitrate = int(size * 8 / rec.duration_s)  # file average
     if codec in ("mp3", "mp2", "aac", "vorbis", "opus", "wma"):
         rec.bit_depth = None  # lossy codecs have no bit depth; mutagen sometimes reports 16
 
@@ -315,23 +318,23 @@ def _common_fields(rec: TagRecord, raw: dict[str, list[str]], fmt: Format) -> No
         rec.extra_tags["artists"] = artists[:32]
     rec.artist = "; ".join(artists) if artists else None
     for name in ("title", "album", "album_artist", "genre", "label", "isrc"):
-        setattr(rec, name, _first(get(name)))
-    rec.key_tag = _first(get("key"))
-    rec.date = _first(get("date"))
+        setattr(rec, name, _head(get(name)))
+    rec.key_tag = _head(get("key"))
+    rec.date = _head(get("date"))
     if rec.date:
         year = re.match(r"\s*(\d{4})", rec.date)
         rec.year = int(year.group(1)) if year else None
     if fmt == "mp4":
-        rec.track_no = _number(_first(raw.get("trkn")))
-        rec.disc_no = _number(_first(raw.get("disk")))
-        rec.bpm_tag = _float(_first(raw.get("tmpo")))
-        rec.compilation = _truthy(_first(raw.get("cpil")))
+        rec.track_no = _number(_head(raw.get("trkn")))
+        rec.disc_no = _number(_head(raw.get("disk")))
+        rec.bpm_tag = _float(_head(raw.get("tmpo")))
+        rec.compilation = _truthy(_head(raw.get("cpil")))
         used |= {"trkn", "disk", "tmpo", "cpil"}
     else:
-        rec.track_no = _number(_first(get("track_no")))
-        rec.disc_no = _number(_first(get("disc_no")))
-        rec.bpm_tag = _float(_first(get("bpm")))
-        rec.compilation = _truthy(_first(get("compilation")))
+        rec.track_no = _number(_head(get("track_no")))
+        rec.disc_no = _number(_head(get("disc_no")))
+        rec.bpm_tag = _float(_head(get("bpm")))
+        rec.compilation = _truthy(_head(get("compilation")))
     comment = get("comment") or raw.get("COMM", [])
     used.add("COMM")
     rec.comment = comment[0][:MAX_COMMENT] if comment else None

@@ -25,10 +25,15 @@ class Listing:
 
 
 def walk(root: str, start: str = "") -> Listing:
-    """List candidate files under ``root`` (or only under ``start``, an OS-relative sub folder)."""
+    """List candidate files under ``root`` (or only under ``start``, an OS-relative sub folder).
+
+    The loop body runs once per file of the library (100k and more): it sticks to ``DirEntry``'s
+    cached type and one ``stat`` per file, and builds relative paths by concatenation.
+    """
     out = Listing()
+    files = out.files
     seen: set[tuple[int, int]] = set()
-    stack = [start]
+    stack = [start.replace(os.sep, "/").rstrip("/")]  # relative paths use "/" (see paths)
     while stack:
         rel_dir = stack.pop()
         abs_dir = os.path.join(root, rel_dir) if rel_dir else root
@@ -42,19 +47,21 @@ def walk(root: str, start: str = "") -> Listing:
             out.unreadable_dirs.append(to_db(rel_dir))
             out.reasons[to_db(rel_dir)] = exc.strerror or str(exc)
             continue
+        prefix = rel_dir + "/" if rel_dir else ""
         for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+            name = entry.name
             try:
-                if entry.is_dir(follow_symlinks=True):
-                    if not entry.name.startswith("."):
-                        stack.append(rel)
+                if entry.is_dir():  # symlinked folders too (follow_symlinks is the default)
+                    if name[0] != ".":
+                        stack.append(prefix + name)
                     continue
-                if not entry.is_file(follow_symlinks=True) or not is_candidate(entry.name):
+                if not entry.is_file() or not is_candidate(name):
                     continue
-                est = entry.stat(follow_symlinks=True)
+                est = entry.stat()
             except OSError:
                 continue  # vanished while listing, or a dangling link
-            out.files[to_db(rel)] = (est.st_size, est.st_mtime)
+            rel = prefix + name
+            files[rel if rel.isascii() else to_db(rel)] = (est.st_size, est.st_mtime)
     return out
 
 
