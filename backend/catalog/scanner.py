@@ -38,6 +38,7 @@ from backend.services import Services
 
 WRITE_BATCH = 250  # tracks per transaction: small enough that writing overlaps reading
 LOCK_TTL_S = 300.0
+STATISTICS_AFTER = 4 * WRITE_BATCH  # files to read from which the planner is told of the growth
 
 Emit = Callable[[list[Payload]], Awaitable[None]]
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -389,6 +390,9 @@ class Cataloguer:
             buffer.extend(chunk)
             if len(buffer) >= WRITE_BATCH:
                 await self._write(root, buffer, stats, file_gone)
+                if not written and len(items) >= STATISTICS_AFTER:
+                    # Many rows to come: plan the following batches' look-ups for a big table.
+                    await asyncio.to_thread(self.services.db.refresh_statistics, "tracks")
                 written += len(buffer)
                 buffer = []
                 if self.checkpoint is not None:

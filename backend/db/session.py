@@ -126,6 +126,20 @@ class Database:
         with self._sync().connect() as conn:
             yield conn
 
+    def refresh_statistics(self, table: str) -> None:
+        """Let the query planner know how big ``table`` has become (blocking: call it in a thread).
+
+        PostgreSQL plans from statistics that autovacuum refreshes only every minute or so: a table
+        that grows from nothing to thousands of rows inside one scan is planned as empty, and every
+        batch's look-up by path becomes a sequential scan (quadratic in the batch count). SQLite
+        plans from its indexes alone and needs nothing.
+        """
+        if self.dialect != "postgresql":
+            return
+        with self._sync().connect() as conn:
+            conn.execute(text(f'ANALYZE "{table}"'))
+            conn.commit()
+
     async def close(self) -> None:
         await self.engine.dispose()
         if self._sync_engine is not None:

@@ -72,3 +72,23 @@ async def test_insert_many_of_nothing_writes_nothing(services: Services) -> None
         insert_many(conn, tracks, [])
     with services.db.read_in_thread() as conn:
         assert conn.execute(select(tracks.c.id)).all() == []
+
+
+async def test_refreshed_statistics_tell_the_planner_the_table_size(
+    services: Services, tmp_path: Any
+) -> None:
+    """A first scan fills an empty table. PostgreSQL plans the batches' look-ups by path from its
+    statistics, which still say "empty" until autovacuum comes by: once refreshed, they hold the
+    table's real size (SQLite plans by its indexes alone: nothing to refresh, nothing fails)."""
+    from sqlalchemy import text
+
+    root = await add_root(services, tmp_path)
+    with services.db.unit_of_work_in_thread() as conn:
+        insert_many(conn, tracks, [_row(root.id, f"{i:05d}.mp3") for i in range(3000)])
+    services.db.refresh_statistics("tracks")
+    if services.db.dialect == "postgresql":
+        with services.db.read_in_thread() as conn:
+            estimate = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'tracks'")
+            ).scalar_one()
+        assert estimate == 3000
