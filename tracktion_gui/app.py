@@ -206,9 +206,9 @@ async def background_work(
     if services.settings.mode != "embedded":
         yield
         return
+    from backend.heap import freeze_startup_heap
     from backend.worker.local import available_kinds, local_workers
     from backend.worker.runtime import load_handlers
-    from tracktion_gui.heap import freeze_startup_heap
 
     # The handler modules import SciPy & co. (~2 s): loaded off the GUI thread, which stays responsive.
     if not worker_kinds:

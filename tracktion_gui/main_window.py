@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from backend.api.client import LibraryClient
+from backend.heap import freeze_startup_heap
 from tracktion_gui import theme
 from tracktion_gui.asyncutil import Coalescing, spawn
-from tracktion_gui.heap import freeze_startup_heap
 from tracktion_gui.live import LiveUpdates
 from tracktion_gui.sidebar import Sidebar
 from tracktion_gui.views.folders import FoldersView

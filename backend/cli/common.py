@@ -46,11 +46,15 @@ async def _as_coroutine(aw: Awaitable[T]) -> T:
 @asynccontextmanager
 async def services_for(args: argparse.Namespace) -> AsyncIterator[Services]:
     """Open the configured deployment's services for one command, and close them after."""
+    from backend.heap import startup_heap_frozen
     from backend.services import open_services
 
     services = await open_services(settings_from_args(args))
     try:
-        yield services
+        with (
+            startup_heap_frozen()
+        ):  # what start-up imported and opened lives as long as the command
+            yield services
     finally:
         await services.close()
 
