@@ -97,6 +97,25 @@ def baseline_loop(files: list[Path]) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
+def server_cpu_s(names: tuple[str, ...] = ("postgres", "beam.smp")) -> dict[str, float]:
+    """CPU seconds used so far by the local database and broker servers (their exited children
+    included, e.g. the PostgreSQL backend of a finished command); empty where /proc cannot tell."""
+    totals = {name: 0.0 for name in names}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+        if comm in totals:
+            fields = raw[raw.rindex(")") + 2 :].split()
+            totals[comm] += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+    return totals
+
+
 def run_child(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall and CPU time (the process and every process it waited for) of a command, and its stdout."""
     cpu0 = cpu_s(resource.RUSAGE_CHILDREN)
@@ -362,17 +381,35 @@ def main() -> None:
         out["embedded"] = report("embedded SQLite", n, base, best, best_again)
 
         if not args.no_services:
-            tag = uuid.uuid4().hex[:8]
-            senv, db_name, _url = services_env(tag)
-            home = work / "home-services"
-            try:
-                first = cli_scan(home, corpus, senv)
-                assert first[2]["added"] == n, first[2]
-                again = cli_scan(home, corpus, senv)
-            finally:
-                drop_services(home, senv, db_name)
-            out["services"] = report("services PostgreSQL", n, base, measured(first),
-                                     measured(again))  # fmt: skip
+            # Best of --repeat too, each first scan into a new database (as for embedded).
+            firsts, agains, servers = [], [], []
+            for r in range(args.repeat):
+                tag = uuid.uuid4().hex[:8]
+                senv, db_name, _url = services_env(tag)
+                home = work / f"home-services-{r}"
+                try:
+                    # The schema is created by a first command, outside the measurement.
+                    run_child([sys.executable, "-m", "backend.cli.main", "--home", str(home),
+                               "folders", "ls"], senv)  # fmt: skip
+                    before = server_cpu_s()
+                    first = cli_scan(home, corpus, senv)
+                    after = server_cpu_s()
+                    assert first[2]["added"] == n, first[2]
+                    firsts.append(measured(first))
+                    servers.append({k: after[k] - before[k] for k in after})
+                    agains.append(measured(cli_scan(home, corpus, senv)))
+                finally:
+                    drop_services(home, senv, db_name)
+            best = {k: min(f[k] for f in firsts) for k in ("wall_s", "cpu_s", "scan_s")}
+            best_again = {k: min(a[k] for a in agains) for k in ("wall_s", "cpu_s", "scan_s")}
+            out["services"] = report("services PostgreSQL", n, base, best, best_again)
+            server = {k: min(s[k] for s in servers) for k in servers[0]}
+            out["services"]["server_cpu_s"] = server
+            cores_s = best["cpu_s"] + sum(server.values())
+            print(f"  CPU of the first scan on the shared cores: Tracktion {best['cpu_s']:.2f} s "
+                  f"(start-up and readers included), PostgreSQL {server['postgres']:.2f} s, RabbitMQ "
+                  f"{server['beam.smp']:.2f} s: {cores_s:.2f} s of CPU for "
+                  f"{os.cpu_count()} cores")  # fmt: skip
 
         lag = asyncio.run(loop_lag(work, corpus))
         out["loop_lag"] = lag
