@@ -12,12 +12,17 @@ import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Connection,
     RowMapping,
+    Select,
     Table,
+    all_,
+    any_,
     bindparam,
     delete,
     select,
@@ -115,24 +120,42 @@ _KNOWN = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.last_error,
           tracks.c.missing_since, *(tracks.c[name] for name in _COMPARED))  # fmt: skip
 
 _UPDATE_BY_ID = update(tracks).where(tracks.c.id == bindparam("b_id"))
-# Statements built once, lists bound at execution ("expanding"): building an IN clause of 250 literals
-# per batch costs more than running it.
-_STORED_AT = select(*_KNOWN).where(
-    tracks.c.root_id == bindparam("root_id"),
-    tracks.c.rel_path.in_(bindparam("paths", expanding=True)),
-)
-_IDS_AT = select(tracks.c.rel_path, tracks.c.id).where(
-    tracks.c.root_id == bindparam("root_id"),
-    tracks.c.rel_path.in_(bindparam("paths", expanding=True)),
-)
-
 _MOVE_COLUMNS = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.status,
                  tracks.c.missing_since, tracks.c.fingerprint)  # fmt: skip
 
-_MOVE_CANDIDATES = select(*_MOVE_COLUMNS).where(
-    tracks.c.fingerprint.in_(bindparam("fps", expanding=True)),
-    tracks.c.id.not_in(bindparam("exclude", expanding=True)),
-)
+
+@dataclass(frozen=True)
+class _Lookups:
+    """A batch's look-ups, built once per database kind with their lists bound at execution: building
+    an IN clause of 250 literals per batch costs more than running it. PostgreSQL gets one array
+    parameter (``= ANY``); elsewhere the list expands into one parameter per item."""
+
+    stored_at: Select[Any]  # stored rows of a root at these paths
+    ids_at: Select[Any]  # ids of a root's rows at these paths
+    move_candidates: Select[Any]  # rows with these fingerprints, but for these ids
+
+
+@lru_cache(maxsize=4)
+def _lookups(dialect: str) -> _Lookups:
+    def among(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            return column == any_(bindparam(name, type_=ARRAY(column.type)))
+        return column.in_(bindparam(name, expanding=True))
+
+    def outside(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+        if dialect == "postgresql":
+            return column != all_(bindparam(name, type_=ARRAY(column.type)))
+        return column.not_in(bindparam(name, expanding=True))
+
+    at_paths = (tracks.c.root_id == bindparam("root_id"), among(tracks.c.rel_path, "paths"))
+    return _Lookups(
+        stored_at=select(*_KNOWN).where(*at_paths),
+        ids_at=select(tracks.c.rel_path, tracks.c.id).where(*at_paths),
+        move_candidates=select(*_MOVE_COLUMNS).where(
+            among(tracks.c.fingerprint, "fps"), outside(tracks.c.id, "exclude")
+        ),
+    )
+
 
 FileGone = Callable[
     [int, str], bool
@@ -188,7 +211,8 @@ def apply_batch(
     """
     ch = Changes()
     keys = [r.key for r in results]
-    rows = conn.execute(_STORED_AT, {"root_id": root.id, "paths": keys})
+    lookups = _lookups(conn.dialect.name)
+    rows = conn.execute(lookups.stored_at, {"root_id": root.id, "paths": keys})
     existing = {r.rel_path: r for r in rows.mappings()}
     fps = {r.fingerprint for r in results if r.fingerprint and r.key not in existing}
     moves = _MoveCandidates(conn, fps, [t["id"] for t in existing.values()], file_gone)
@@ -239,7 +263,8 @@ def apply_batch(
     if fresh:
         # Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.
         insert_many(conn, tracks, fresh)
-        found = conn.execute(_IDS_AT, {"root_id": root.id, "paths": [r["rel_path"] for r in fresh]})
+        paths = [r["rel_path"] for r in fresh]
+        found = conn.execute(lookups.ids_at, {"root_id": root.id, "paths": paths})
         new_ids: dict[str, int] = {path: track_id for path, track_id in found.all()}
         for row in fresh:
             track_id = new_ids[row["rel_path"]]
@@ -295,7 +320,8 @@ class _MoveCandidates:
         self._file_gone = file_gone
         if not fps:
             return
-        rows = conn.execute(_MOVE_CANDIDATES, {"fps": list(fps), "exclude": exclude})
+        query = _lookups(conn.dialect.name).move_candidates
+        rows = conn.execute(query, {"fps": list(fps), "exclude": exclude})
         for t in rows.mappings():
             group = self.missing if t["status"] == "missing" else self.live
             group.setdefault(t["fingerprint"], []).append(t)

@@ -5,7 +5,7 @@ A first scan inserts one row per file (100k for a big library) with ~40 columns 
 costs more than the database's own work on the rows. Here the statement is compiled once per table and
 column set, each column's bind processor (JSON, dates on SQLite, …) is looked up once, and the driver's
 executemany gets plain values: what reaches the database is what ``conn.execute(insert(table), rows)``
-would send.
+would send. On PostgreSQL the rows are streamed with COPY instead.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class _Plan:
     positional: bool
     processors: dict[str, Callable[[Any], Any]]  # columns whose values the driver cannot take as is
     defaulted: tuple[str, ...]  # columns the rows leave out: their Python-side default is used
+    copy: str | None  # the COPY statement where the driver streams rows (psycopg), else None
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -51,12 +52,20 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
             raw = values[name]
             if raw is not None:
                 values[name] = process(raw)
-        if not plan.positional:
-            params.append(values)
-        else:
-            picked = pick(values)
-            params.append(picked if len(plan.names) > 1 else (picked,))
-    conn.exec_driver_sql(plan.sql, params)
+        picked = pick(values)
+        params.append(picked if len(plan.names) > 1 else (picked,))
+    raw = conn.connection.dbapi_connection
+    if plan.copy is not None and _streams_copy(raw):
+        # PostgreSQL: COPY, in this transaction. An executemany is one INSERT per row for the server
+        # and a Python round of psycopg's pipeline per row for the client; COPY is one stream.
+        with raw.cursor().copy(plan.copy) as copy:  # type: ignore[union-attr]
+            for values in params:
+                copy.write_row(values)
+        return
+    if plan.positional:
+        conn.exec_driver_sql(plan.sql, params)
+    else:
+        conn.exec_driver_sql(plan.sql, [dict(zip(plan.names, v, strict=True)) for v in params])
 
 
 @lru_cache(maxsize=32)
@@ -69,7 +78,19 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
         if process is not None:
             processors[name] = process
     defaulted = tuple(n for n in names if n not in keys)
-    return _Plan(str(compiled), names, compiled.positional, processors, defaulted)
+    copy = None
+    if dialect.driver == "psycopg":
+        quote = dialect.identifier_preparer
+        columns = ", ".join(quote.quote(name) for name in names)
+        copy = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+    return _Plan(str(compiled), names, compiled.positional, processors, defaulted, copy)
+
+
+def _streams_copy(dbapi_connection: Any) -> bool:
+    """A plain (blocking) psycopg connection; an asyncio session's adapted one takes the INSERT."""
+    import psycopg
+
+    return isinstance(dbapi_connection, psycopg.Connection)
 
 
 def _default(table: Table, name: str) -> Any:

@@ -47,17 +47,21 @@ async def test_insert_many_stores_what_a_core_insert_stores(
 ) -> None:
     root = await add_root(services, tmp_path)
     before = dt.datetime.now(dt.UTC)
-    with services.db.unit_of_work_in_thread() as conn:
+    with services.db.unit_of_work_in_thread() as conn:  # PostgreSQL: COPY
         conn.execute(insert(tracks), [_row(root.id, "core.mp3")])
         insert_many(conn, tracks, [_row(root.id, "bulk-1.mp3"), _row(root.id, "bulk-2.mp3")])
+    async with services.db.unit_of_work() as session:  # a handler's session: executemany
+        await session.run_sync(
+            lambda sync: insert_many(sync.connection(), tracks, [_row(root.id, "in-session.mp3")])
+        )
     with services.db.read_in_thread() as conn:
         rows = {r.rel_path: r for r in conn.execute(select(tracks))}
 
-    assert set(rows) == {"core.mp3", "bulk-1.mp3", "bulk-2.mp3"}
+    assert set(rows) == {"core.mp3", "bulk-1.mp3", "bulk-2.mp3", "in-session.mp3"}
     reference = _compared(rows["core.mp3"])
     assert reference["extra_tags"] == {"artists": ["A", "B"], "mood": "dark"}
     assert reference["compilation"] is True
-    for path in ("bulk-1.mp3", "bulk-2.mp3"):
+    for path in ("bulk-1.mp3", "bulk-2.mp3", "in-session.mp3"):
         assert _compared(rows[path]) == reference
     # Left-out columns get their defaults: status "ok", and one timestamp for the whole call.
     bulk = rows["bulk-1.mp3"]
