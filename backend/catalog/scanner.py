@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.paths import absolute, from_db
-from backend.catalog.reader import Inspected, processes, read_files
+from backend.catalog.reader import Inspected, processes, read_files, start_readers
 from backend.catalog.store import (
     Changes,
     FileGone,
@@ -336,9 +336,13 @@ class Cataloguer:
         self, root: RootRef, full: bool
     ) -> tuple[Listing, dict[str, tuple[int, float, str]], tuple[dict[str, Stat], set[str]]]:
         """The folder's files, the stored ones, and what to read / what is gone (see ``compare``)."""
-        listing = walk(root.path)
         with self.services.db.read_in_thread() as conn:
             known = known_files(conn, root.id)
+        if not known:
+            start_readers(
+                self.n_processes
+            )  # a first scan: they get ready while the folder is walked
+        listing = walk(root.path)
         return listing, known, compare(listing, known, full)
 
     def _commit_in_thread(self, change: Callable[..., Changes], *args: Any) -> Changes:

@@ -194,7 +194,7 @@ def _reason(fmt: str, exc: Exception) -> str:
 _CLASSES: dict[str, Any] = {}
 
 
-def _mutagen_classes() -> dict[str, Any]:
+def mutagen_classes() -> dict[str, Any]:
     """mutagen's file classes, imported once per process (not per file)."""
     if not _CLASSES:
         from mutagen.aiff import AIFF
@@ -215,7 +215,7 @@ def _mutagen_classes() -> dict[str, Any]:
 
 
 def _open(fh: BinaryIO, fmt: Format) -> Any:
-    classes = _mutagen_classes()
+    classes = mutagen_classes()
     fh.seek(0)
     if fmt != "ogg":
         return classes[fmt](fh)
