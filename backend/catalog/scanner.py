@@ -36,9 +36,9 @@ from backend.db.models import LibraryRoot, Track, utcnow
 from backend.messaging.contracts import Payload
 from backend.services import Services
 
-WRITE_BATCH = 250  # tracks per transaction: small enough that writing overlaps reading
+WRITE_BATCH = 500  # tracks per transaction: writing overlaps reading; fewer commits, messages, hops
 LOCK_TTL_S = 300.0
-STATISTICS_AFTER = 4 * WRITE_BATCH  # files to read from which the planner is told of the growth
+STATISTICS_AFTER = 1000  # files to read from which the planner is told of the growth
 
 Emit = Callable[[list[Payload]], Awaitable[None]]
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
