@@ -14,6 +14,7 @@ import ctypes
 import io
 import multiprocessing
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ def inspect_many(items: list[tuple[str, str]]) -> list[Inspected]:
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
+_pool_lock = threading.Lock()  # scans start readers from the loop and from worker threads
 
 
 def processes(configured: int) -> int:
@@ -105,14 +107,15 @@ def processes(configured: int) -> int:
 
 def _get_pool(size: int) -> Executor:
     global _pool, _pool_size
-    if _pool is None or _pool_size != size:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = ProcessPoolExecutor(
-            max_workers=size, mp_context=_context(), initializer=_init_reader
-        )
-        _pool_size = size
-    return _pool
+    with _pool_lock:
+        if _pool is None or _pool_size != size:
+            if _pool is not None:
+                _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = ProcessPoolExecutor(
+                max_workers=size, mp_context=_context(), initializer=_init_reader
+            )
+            _pool_size = size
+        return _pool
 
 
 def start_readers(n_processes: int) -> None:
@@ -171,9 +174,10 @@ def _context() -> multiprocessing.context.BaseContext:
 def shutdown_pool() -> None:
     """Stop the reader processes (called at exit; tests may call it to free the cores)."""
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True, cancel_futures=True)
-        _pool = None
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 atexit.register(shutdown_pool)

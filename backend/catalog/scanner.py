@@ -251,8 +251,8 @@ class Cataloguer:
             stats.seconds = time.monotonic() - started
             return stats
         self._report(root, "walk", 0, 0)
-        # Off the loop: a library of 100k tracks is 100k stats and 100k rows. One thread, one after
-        # the other: side by side, the walk's stats and the query's row fetches (each lets go of the
+        # Off the loop: a library of 100k tracks is 100k rows and 100k stats. One thread, one after
+        # the other: side by side, the query's row fetches and the walk's stats (each lets go of the
         # GIL for a moment) wait on each other and take longer than both in a row.
         listing, known, (to_read, gone) = await asyncio.to_thread(
             self._walk_and_compare, root, full
@@ -338,10 +338,8 @@ class Cataloguer:
         """The folder's files, the stored ones, and what to read / what is gone (see ``compare``)."""
         with self.services.db.read_in_thread() as conn:
             known = known_files(conn, root.id)
-        if not known:
-            start_readers(
-                self.n_processes
-            )  # a first scan: they get ready while the folder is walked
+        if not known:  # a first scan: the readers get ready while the folder is walked
+            start_readers(self.n_processes)
         listing = walk(root.path)
         return listing, known, compare(listing, known, full)
 

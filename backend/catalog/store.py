@@ -127,7 +127,7 @@ _MOVE_COLUMNS = (tracks.c.id, tracks.c.root_id, tracks.c.rel_path, tracks.c.stat
 @dataclass(frozen=True)
 class _Lookups:
     """A batch's look-ups, built once per database kind with their lists bound at execution: building
-    an IN clause of 250 literals per batch costs more than running it. PostgreSQL gets one array
+    an IN clause of 500 literals per batch costs more than running it. PostgreSQL gets one array
     parameter (``= ANY``); elsewhere the list expands into one parameter per item."""
 
     stored_at: Select[Any]  # stored rows of a root at these paths
@@ -261,7 +261,8 @@ def apply_batch(
         if params:  # executemany: the SET clause is the parameters' keys (the same in each list)
             conn.execute(_UPDATE_BY_ID, params)
     if fresh:
-        # Plain executemany, then ids by path: RETURNING in parameter order is row-at-a-time on SQLite.
+        # One bulk insert (executemany, or COPY on PostgreSQL), then the ids by path: COPY returns
+        # nothing, and RETURNING in parameter order is row-at-a-time on SQLite.
         insert_many(conn, tracks, fresh)
         paths = [r["rel_path"] for r in fresh]
         found = conn.execute(lookups.ids_at, {"root_id": root.id, "paths": paths})

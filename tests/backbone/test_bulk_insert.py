@@ -27,9 +27,10 @@ def _row(root_id: int, rel_path: str) -> dict[str, Any]:
         "mtime": 1700000000.25,
         "fingerprint": "ab" * 16,
         "title": "Café – ünïcode",
+        "comment": "tab\there, new\nline, back\\slash, 'quote' \"double\", \\N, 100%",
         "compilation": True,
         "has_cover": False,
-        "extra_tags": {"artists": ["A", "B"], "mood": "dark"},
+        "extra_tags": {"artists": ["A", "B"], "mood": 'dark\t\\n "x"'},
         "missing_since": dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.UTC),
         "bpm_tag": None,
     }
@@ -59,7 +60,10 @@ async def test_insert_many_stores_what_a_core_insert_stores(
 
     assert set(rows) == {"core.mp3", "bulk-1.mp3", "bulk-2.mp3", "in-session.mp3"}
     reference = _compared(rows["core.mp3"])
-    assert reference["extra_tags"] == {"artists": ["A", "B"], "mood": "dark"}
+    assert reference["extra_tags"] == {"artists": ["A", "B"], "mood": 'dark\t\\n "x"'}
+    assert (
+        reference["comment"] == "tab\there, new\nline, back\\slash, 'quote' \"double\", \\N, 100%"
+    )
     assert reference["compilation"] is True
     for path in ("bulk-1.mp3", "bulk-2.mp3", "in-session.mp3"):
         assert _compared(rows[path]) == reference
