@@ -74,7 +74,9 @@ async def test_scan_job_reports_progress(
     root = tmp_path / "lib"
     root.mkdir()
     data = make_audio(tmp_path / "seed.wav", seed=1, seconds=0.2).read_bytes()
-    n = WRITE_BATCH + 50  # two batches: one progress report before the job is done
+    # Two batches, so one progress report comes before the job is done: the first is written once
+    # WRITE_BATCH files are read (reads arrive in chunks, so it may hold a few more than that).
+    n = 2 * WRITE_BATCH
     for i in range(n):
         copy = bytearray(data)
         copy[len(copy) // 2 : len(copy) // 2 + 4] = i.to_bytes(4, "little")  # its own audio
