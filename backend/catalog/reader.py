@@ -111,6 +111,9 @@ def _get_pool(size: int) -> Executor:
         if _pool is None or _pool_size != size:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
+            # Imported here, before the fork: every child starts with the parsers loaded, and none
+            # imports (or loads a library) in a process forked from a threaded parent.
+            mutagen_classes()
             _pool = ProcessPoolExecutor(
                 max_workers=size, mp_context=_context(), initializer=_init_reader
             )
@@ -127,7 +130,6 @@ def start_readers(n_processes: int) -> None:
 def _init_reader() -> None:
     _lower_priority()
     _reuse_freed_memory()
-    mutagen_classes()  # imported once per process, before the first file
 
 
 def _reuse_freed_memory() -> None:
@@ -139,12 +141,21 @@ def _reuse_freed_memory() -> None:
     a time, so keeping freed memory costs at most about the largest file read. Elsewhere (not glibc)
     allocation stays as it is.
     """
+    if _mallopt is not None:
+        _mallopt(_M_MMAP_THRESHOLD, _HEAP_ALLOCATIONS_UP_TO)
+        _mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_ALLOCATIONS_UP_TO)
+
+
+def _find_mallopt() -> Any:
+    # Looked up when this module is imported, in the parent: a forked child must not dlopen (another
+    # thread of the parent may have held the loader's lock at the fork).
     try:
-        mallopt = ctypes.CDLL(None).mallopt
+        return ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):
-        return
-    mallopt(_M_MMAP_THRESHOLD, _HEAP_ALLOCATIONS_UP_TO)
-    mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_ALLOCATIONS_UP_TO)
+        return None
+
+
+_mallopt = _find_mallopt()
 
 
 def _lower_priority() -> None:
