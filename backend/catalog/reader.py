@@ -111,9 +111,6 @@ def _get_pool(size: int) -> Executor:
         if _pool is None or _pool_size != size:
             if _pool is not None:
                 _pool.shutdown(wait=False, cancel_futures=True)
-            # Imported here, before the fork: every child starts with the parsers loaded, and none
-            # imports (or loads a library) in a process forked from a threaded parent.
-            mutagen_classes()
             _pool = ProcessPoolExecutor(
                 max_workers=size, mp_context=_context(), initializer=_init_reader
             )
@@ -156,6 +153,9 @@ def _find_mallopt() -> Any:
 
 
 _mallopt = _find_mallopt()
+# The parsers too are loaded with this module, before any reader is forked: every child starts with them,
+# and none imports (or loads a library) in a process forked from a threaded parent.
+mutagen_classes()
 
 
 def _lower_priority() -> None:
