@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from backend.analysis.beatgrid import beat_grid
 from backend.analysis.keys import ALL_KEYS, Key
 from backend.analysis.tempo import TempoResult
 
@@ -239,9 +240,7 @@ def beat_times(tempo: TempoResult, duration_s: float) -> npt.NDArray[np.float64]
         return np.asarray(tempo.beats, dtype=np.float64)
     if not tempo.bpm or tempo.beat_offset_s is None:
         return np.zeros(0)
-    period = 60.0 / tempo.bpm
-    first = tempo.beat_offset_s - (tempo.beat_offset_s // period) * period
-    return np.arange(first, duration_s, period, dtype=np.float64)
+    return beat_grid(tempo.bpm, tempo.beat_offset_s, duration_s)[0]
 
 
 def chord_evidence(

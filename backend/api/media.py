@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import select
 
+from backend.analysis.beatgrid import beat_grid
 from backend.api.commands import enqueue
 from backend.api.media_graph import (
     GraphLinkView,
@@ -380,9 +381,7 @@ def _beats(data: dict[str, Any], duration_s: float) -> tuple[FloatArray, int]:
     offset = _float(data.get("beat_offset_s")) or 0.0
     if not bpm or bpm <= 0 or duration_s <= 0:
         return np.zeros(0), 0
-    period = 60.0 / bpm
-    before = int(offset // period)
-    grid = np.arange(offset - before * period, duration_s, period, dtype=np.float64)
+    grid, before = beat_grid(bpm, offset, duration_s)
     return grid, before % 4
 
 
