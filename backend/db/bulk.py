@@ -30,7 +30,7 @@ class _Plan:
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (mappings with the same keys) into ``table`` with one executemany.
+    """INSERT ``rows`` (mappings with the same keys) into ``table``: one executemany, or one COPY.
 
     Columns missing from the rows get their Python-side default, evaluated once for the whole call
     (one ``added_at`` for a batch); server-side defaults are left to the database.
@@ -54,11 +54,11 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
                 values[name] = process(raw)
         picked = pick(values)
         params.append(picked if len(plan.names) > 1 else (picked,))
-    raw = conn.connection.dbapi_connection
-    if plan.copy is not None and _streams_copy(raw):
+    dbapi = conn.connection.dbapi_connection
+    if plan.copy is not None and _streams_copy(dbapi):
         # PostgreSQL: COPY, in this transaction. An executemany is one INSERT per row for the server
         # and a Python round of psycopg's pipeline per row for the client; COPY is one stream.
-        with raw.cursor().copy(plan.copy) as copy:  # type: ignore[union-attr]
+        with dbapi.cursor().copy(plan.copy) as copy:  # type: ignore[union-attr]
             for values in params:
                 copy.write_row(values)
         return
